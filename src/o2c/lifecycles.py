@@ -78,7 +78,7 @@ ORDER_WORKFLOW: Workflow[OrderState, OrderEvent] = Workflow(
     states=OrderState,
     events=OrderEvent,
     initial=_O.DRAFT,
-    finals={_O.COMPLETED, _O.CANCELLED, _O.REJECTED, _O.EXPIRED},
+    finals=frozenset({_O.COMPLETED, _O.CANCELLED, _O.REJECTED, _O.EXPIRED}),
     description=(
         "An order is captured as a draft, placed, and then decided by credit policy. "
         "A released hold goes back to *placed*, never straight to *confirmed*, so credit "
@@ -143,7 +143,7 @@ SHIPMENT_WORKFLOW: Workflow[ShipmentState, ShipmentEvent] = Workflow(
     states=ShipmentState,
     events=ShipmentEvent,
     initial=_S.PENDING,
-    finals={_S.DELIVERED, _S.RETURNED_TO_SENDER, _S.LOST, _S.CANCELLED},
+    finals=frozenset({_S.DELIVERED, _S.RETURNED_TO_SENDER, _S.LOST, _S.CANCELLED}),
     description=(
         "A shipment is picked and packed (*pending*), labelled, handed to the carrier and "
         "delivered. Carrier exceptions can resume, end in a return to sender, or in a loss. "
@@ -200,7 +200,7 @@ INVOICE_WORKFLOW: Workflow[InvoiceState, InvoiceEvent] = Workflow(
     states=InvoiceState,
     events=InvoiceEvent,
     initial=_I.DRAFT,
-    finals={_I.VOID, _I.WRITTEN_OFF},
+    finals=frozenset({_I.VOID, _I.WRITTEN_OFF}),
     description=(
         "A draft has no number; issuing takes the next gap-free number. Payments and credit "
         "notes settle an invoice partly or wholly; a reversed payment (bounced transfer, lost "
@@ -256,7 +256,7 @@ PAYMENT_WORKFLOW: Workflow[PaymentState, PaymentEvent] = Workflow(
     states=PaymentState,
     events=PaymentEvent,
     initial=_P.NEW,
-    finals={_P.REFUNDED, _P.VOIDED, _P.DECLINED},
+    finals=frozenset({_P.REFUNDED, _P.VOIDED, _P.DECLINED}),
     description=(
         "A payment moves only when a gateway transaction has *succeeded* (or definitively "
         "failed, for *declined*). Pending and unknown outcomes live on the transaction, not "
@@ -302,7 +302,7 @@ TRANSACTION_WORKFLOW: Workflow[TransactionState, TransactionEvent] = Workflow(
     states=TransactionState,
     events=TransactionEvent,
     initial=_T.REQUESTED,
-    finals={_T.SUCCEEDED, _T.FAILED},
+    finals=frozenset({_T.SUCCEEDED, _T.FAILED}),
     description=(
         "A timeout or an unreadable answer is *unknown*, never *failed*: the charge may have "
         "happened. Unknown and pending are resolved by asking the gateway again under the "
@@ -353,7 +353,7 @@ RETURN_WORKFLOW: Workflow[ReturnState, ReturnEvent] = Workflow(
     states=ReturnState,
     events=ReturnEvent,
     initial=_R.REQUESTED,
-    finals={_R.CLOSED, _R.REJECTED, _R.CANCELLED},
+    finals=frozenset({_R.CLOSED, _R.REJECTED, _R.CANCELLED}),
     description=(
         "A customer asks to return goods; once authorised they are received (possibly in "
         "several parcels), restocked or scrapped, and the return is closed by a credit note "
@@ -414,7 +414,7 @@ DISPUTE_WORKFLOW: Workflow[DisputeState, DisputeEvent] = Workflow(
     states=DisputeState,
     events=DisputeEvent,
     initial=_D.NEW,
-    finals={_D.WON, _D.LOST, _D.ACCEPTED, _D.WITHDRAWN, _D.INQUIRY_CLOSED},
+    finals=frozenset({_D.WON, _D.LOST, _D.ACCEPTED, _D.WITHDRAWN, _D.INQUIRY_CLOSED}),
     description=(
         "A card chargeback opens in *needs_response* (or as an *inquiry*, Stripe's "
         "warning_* statuses); a B2B deduction opens in *needs_response* too. Evidence is "

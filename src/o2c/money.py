@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
 import attrs
 from babel import numbers as babel_numbers
@@ -118,7 +118,7 @@ def minor_units(currency: str) -> int:
     return int(babel_numbers.get_currency_precision(currency))
 
 
-def _check_currency(_instance: object, _attribute: object, value: object) -> None:
+def _check_currency(_instance: object, _attribute: object, value: Any) -> None:
     if not is_currency(value):
         raise UnknownCurrencyError(currency=value)
 
@@ -177,9 +177,7 @@ def parse_amount(
             pos += 1
         frac_digits = pos - frac_start
         if frac_digits == 0:
-            raise AmountParseError(
-                text=text, position=pos, reason="a digit was expected after '.'"
-            )
+            raise AmountParseError(text=text, position=pos, reason="a digit was expected after '.'")
     if pos != len(text):
         raise AmountParseError(
             text=text, position=pos, reason=f"unexpected character {text[pos]!r}"
@@ -230,7 +228,7 @@ def to_decimal(value: object, *, what: str = "amount") -> Decimal:
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, str):
-        return parse_amount(value, max_fraction_digits=MAX_FRACTION_DIGITS)
+        return parse_amount(value)
     elif isinstance(value, float):
         raise InvalidAmountError(
             value=value,
@@ -240,8 +238,7 @@ def to_decimal(value: object, *, what: str = "amount") -> Decimal:
         raise InvalidAmountError(value=value, reason=f"{type(value).__name__} is not an {what}")
     if not result.is_finite():
         raise InvalidAmountError(value=result, reason=f"the {what} must be finite")
-    exponent = result.as_tuple().exponent
-    assert isinstance(exponent, int)  # finite, checked above
+    exponent = _exponent(result)
     if exponent < -MAX_FRACTION_DIGITS:
         raise InvalidAmountError(
             value=result, reason=f"more than {MAX_FRACTION_DIGITS} decimal places"
@@ -410,7 +407,7 @@ class Money:
         Money('0.13', 'EUR')
         """
         return Money._trusted(
-            self.amount.quantize(_unit(self.currency), rounding=RoundingMode(mode).value),
+            self.amount.quantize(_unit(self.currency), rounding=str(RoundingMode(mode))),
             self.currency,
         )
 
@@ -434,9 +431,7 @@ class Money:
         total_weight = sum(weights)
         if total_weight == 0:
             raise AllocationError("all ratios are zero")
-        exponent = self.amount.as_tuple().exponent
-        assert isinstance(exponent, int)
-        scale = max(self.minor_units, -exponent)
+        scale = max(self.minor_units, -_exponent(self.amount))
         units = int(self.amount.scaleb(scale))
         sign = -1 if units < 0 else 1
         units = abs(units)
@@ -492,8 +487,16 @@ def _exact(op: object, a: Decimal, b: Decimal) -> Decimal:
             value=f"{a} {getattr(op, '__name__', 'op')} {b}",
             reason="the result is not exact within o2c's bounds",
         ) from exc
-    assert isinstance(result, Decimal)
+    if not isinstance(result, Decimal):  # pragma: no cover - decimal always returns Decimal
+        raise InvalidAmountError(value=result, reason="not a decimal result")
     return result
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise InvalidAmountError(value=value, reason="the amount must be finite")
+    return exponent
 
 
 def _integer_weights(ratios: Sequence[int | Decimal]) -> list[int]:
@@ -502,7 +505,5 @@ def _integer_weights(ratios: Sequence[int | Decimal]) -> list[int]:
         raise AllocationError("a ratio is negative", ratios=tuple(str(v) for v in values))
     scale = 0
     for v in values:
-        exp = v.as_tuple().exponent
-        assert isinstance(exp, int)
-        scale = max(scale, -exp)
+        scale = max(scale, -_exponent(v))
     return [int(v.scaleb(scale)) for v in values]

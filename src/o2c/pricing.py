@@ -191,9 +191,7 @@ class Totals:
     rounding_difference: Money
 
 
-def compute_totals(
-    lines: Sequence[Chargeable], currency: str, policy: RoundingPolicy
-) -> Totals:
+def compute_totals(lines: Sequence[Chargeable], currency: str, policy: RoundingPolicy) -> Totals:
     """Totals of a document made of ``lines``, all in ``currency``.
 
     Raises:

@@ -48,7 +48,7 @@ class Issue:
 class ValidationResult:
     """All issues found; valid when there is no error (warnings are allowed)."""
 
-    issues: tuple[Issue, ...] = attrs.field(default=(), converter=tuple)
+    issues: tuple[Issue, ...] = ()
 
     @classmethod
     def of(cls, issues: Iterable[Issue]) -> ValidationResult:
