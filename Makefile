@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LINT_PATHS := $(wildcard src tests tools benchmarks examples)
 
 .PHONY: demo test lint types unit docs clean
 
@@ -16,8 +17,8 @@ demo: $(STAMP)
 	$(BIN)/o2c demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools benchmarks
-	$(BIN)/ruff format --check src tests tools benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 types: $(STAMP)
 	$(BIN)/mypy
