@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from o2c.errors import DomainError
+from o2c.errors import DomainError, NaiveDatetimeError
 
 __all__ = ["Clock", "FixedClock", "SystemClock", "require_aware"]
 
@@ -63,7 +63,5 @@ class FixedClock:
 def require_aware(instant: datetime) -> datetime:
     """Return ``instant`` if it carries a timezone; naive datetimes are refused."""
     if instant.tzinfo is None or instant.utcoffset() is None:
-        raise DomainError(
-            "a naive datetime is ambiguous; give it a timezone (e.g. UTC)", instant=instant
-        )
+        raise NaiveDatetimeError(instant=instant)
     return instant

@@ -418,7 +418,7 @@ DISPUTE_WORKFLOW: Workflow[DisputeState, DisputeEvent] = Workflow(
     description=(
         "A card chargeback opens in *needs_response* (or as an *inquiry*, Stripe's "
         "warning_* statuses); a B2B deduction opens in *needs_response* too. Evidence is "
-        "submitted once. The outcome is won, lost, accepted (we concede) or withdrawn (the "
+        "submitted once per stage (inquiry, response). The outcome is won, lost, accepted (we concede) or withdrawn (the "
         "customer concedes); its resolution is a credit note, a write-off or collection. "
         "Anything o2c cannot place (an unknown provider status) goes to *manual_review*, "
         "from which a person moves it on."
@@ -438,6 +438,7 @@ DISPUTE_WORKFLOW: Workflow[DisputeState, DisputeEvent] = Workflow(
         Transition(_D.NEEDS_RESPONSE, _DE.SUBMIT_EVIDENCE, _D.UNDER_REVIEW),
         Transition(_D.NEEDS_RESPONSE, _DE.ACCEPT, _D.ACCEPTED),
         Transition(_D.NEEDS_RESPONSE, _DE.WITHDRAW, _D.WITHDRAWN),
+        Transition(_D.NEEDS_RESPONSE, _DE.WIN, _D.WON, note="issuer reversed without evidence"),
         Transition(_D.NEEDS_RESPONSE, _DE.LOSE, _D.LOST, note="deadline passed"),
         Transition(_D.NEEDS_RESPONSE, _DE.FLAG, _D.MANUAL_REVIEW),
         Transition(_D.UNDER_REVIEW, _DE.WIN, _D.WON),
