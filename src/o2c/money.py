@@ -500,6 +500,12 @@ def _exponent(value: Decimal) -> int:
 
 
 def _integer_weights(ratios: Sequence[int | Decimal]) -> list[int]:
+    if all(isinstance(r, int) and not isinstance(r, bool) for r in ratios):
+        # Whole-number weights (e.g. scaled fractions) need no bound: integer maths is exact.
+        ints = [int(r) for r in ratios]
+        if any(v < 0 for v in ints):
+            raise AllocationError("a ratio is negative", ratios=tuple(str(v) for v in ints))
+        return ints
     values = [to_decimal(r, what="ratio") for r in ratios]
     if any(v < 0 for v in values):
         raise AllocationError("a ratio is negative", ratios=tuple(str(v) for v in values))

@@ -270,6 +270,12 @@ def test_bad_ratios_are_refused(ratios: list[int]) -> None:
         Money("1", "EUR").allocate(ratios)
 
 
+def test_whole_number_ratios_are_unbounded() -> None:
+    big = 10**30
+    parts = Money("1.00", "EUR").allocate([big, big, 2 * big])
+    assert parts == (Money("0.25", "EUR"), Money("0.25", "EUR"), Money("0.50", "EUR"))
+
+
 def test_money_sum() -> None:
     assert money_sum([], "EUR") == Money.zero("EUR")
     assert money_sum([Money("1.5", "EUR"), Money("2", "EUR")], "EUR") == Money("3.5", "EUR")
