@@ -9,10 +9,13 @@ Each domain module's events live in its own section below.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import ClassVar
 
 import attrs
+
+from o2c.money import Money
 
 __all__ = ["DomainEvent"]
 
@@ -38,10 +41,743 @@ class DomainEvent:
 
 # --------------------------------------------------------------------------- orders & customers
 
+
+@attrs.frozen(kw_only=True)
+class LineQuantity:
+    """A quantity of one order line moved by an operation, with its net value.
+
+    Attributes:
+        line_id: The order line.
+        sku: Its stock-keeping unit.
+        quantity: How many units the operation moved.
+        net_value: The line's net amount allocated to ``quantity`` (largest remainder
+            over the ordered quantity, excluding tax).
+    """
+
+    line_id: str
+    sku: str
+    quantity: Decimal
+    net_value: Money
+
+
+@attrs.frozen(kw_only=True)
+class CustomerBlocked(DomainEvent):
+    """A customer was blocked: new orders for it fail validation."""
+
+    aggregate: ClassVar[str] = "customer"
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class CustomerUnblocked(DomainEvent):
+    """A customer's block was lifted."""
+
+    aggregate: ClassVar[str] = "customer"
+
+
+@attrs.frozen(kw_only=True)
+class OrderCreated(DomainEvent):
+    """An order was captured as a draft.
+
+    Attributes:
+        customer_id: The customer.
+        total: The order's gross total.
+        warnings: Codes of the non-blocking validation issues found at capture.
+    """
+
+    aggregate: ClassVar[str] = "order"
+    customer_id: str
+    total: Money
+    warnings: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class OrderDiscountApplied(DomainEvent):
+    """A document-level discount was spread over a draft order's lines."""
+
+    aggregate: ClassVar[str] = "order"
+    discount: Money
+    total: Money
+
+
+@attrs.frozen(kw_only=True)
+class OrderPlaced(DomainEvent):
+    """The customer committed to the order; credit policy decides next."""
+
+    aggregate: ClassVar[str] = "order"
+    customer_id: str
+    net: Money
+    tax: Money
+    total: Money
+
+
+@attrs.frozen(kw_only=True)
+class OrderApproved(DomainEvent):
+    """The order passed its checks and is confirmed."""
+
+    aggregate: ClassVar[str] = "order"
+    customer_id: str
+    total: Money
+
+
+@attrs.frozen(kw_only=True)
+class OrderHeld(DomainEvent):
+    """The order was put on hold (kind is credit, manual, fraud, dunning or payment)."""
+
+    aggregate: ClassVar[str] = "order"
+    kind: str
+    reason: str
+    placed_by: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderReleased(DomainEvent):
+    """The order's holds were released; it is placed again so credit is re-checked."""
+
+    aggregate: ClassVar[str] = "order"
+    kinds: tuple[str, ...]
+    released_by: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderOverridden(DomainEvent):
+    """A person confirmed a held order despite its holds (audited)."""
+
+    aggregate: ClassVar[str] = "order"
+    by: str
+    reason: str
+    reference: str
+    kinds: tuple[str, ...]
+    total: Money
+
+
+@attrs.frozen(kw_only=True)
+class OrderRejected(DomainEvent):
+    """The order was refused (e.g. a credit decision)."""
+
+    aggregate: ClassVar[str] = "order"
+    reason: str
+    total: Money
+
+
+@attrs.frozen(kw_only=True)
+class OrderCancelled(DomainEvent):
+    """The whole order was cancelled before anything was shipped or invoiced."""
+
+    aggregate: ClassVar[str] = "order"
+    reason: str
+    total: Money
+
+
+@attrs.frozen(kw_only=True)
+class OrderExpired(DomainEvent):
+    """The order reached its expiry without being confirmed."""
+
+    aggregate: ClassVar[str] = "order"
+    expires_at: datetime
+    total: Money
+
+
+@attrs.frozen(kw_only=True)
+class OrderCompleted(DomainEvent):
+    """Every line is fully shipped and invoiced (net of cancelled quantities)."""
+
+    aggregate: ClassVar[str] = "order"
+    total: Money
+
+
+@attrs.frozen(kw_only=True)
+class OrderLinesShipped(DomainEvent):
+    """Quantities left the warehouse."""
+
+    aggregate: ClassVar[str] = "order"
+    lines: tuple[LineQuantity, ...]
+
+
+@attrs.frozen(kw_only=True)
+class OrderLinesDelivered(DomainEvent):
+    """Shipped quantities reached the customer."""
+
+    aggregate: ClassVar[str] = "order"
+    lines: tuple[LineQuantity, ...]
+
+
+@attrs.frozen(kw_only=True)
+class OrderLinesInvoiced(DomainEvent):
+    """Quantities were invoiced."""
+
+    aggregate: ClassVar[str] = "order"
+    lines: tuple[LineQuantity, ...]
+
+
+@attrs.frozen(kw_only=True)
+class OrderLinesReturned(DomainEvent):
+    """Delivered quantities came back."""
+
+    aggregate: ClassVar[str] = "order"
+    lines: tuple[LineQuantity, ...]
+
+
+@attrs.frozen(kw_only=True)
+class OrderLinesCancelled(DomainEvent):
+    """Open (unshipped, uninvoiced) quantities of a confirmed order were cancelled."""
+
+    aggregate: ClassVar[str] = "order"
+    lines: tuple[LineQuantity, ...]
+    reason: str
+
+
 # --------------------------------------------------------------------------- credit
+
+
+@attrs.frozen(kw_only=True)
+class CreditChecked(DomainEvent):
+    """A credit policy decided on an order (approve, hold or reject), with its reasons.
+
+    Attributes:
+        customer_id: The customer whose credit was checked.
+        outcome: ``"approve"``, ``"hold"`` or ``"reject"``.
+        deciding_rule: Name of the rule that decided (None when no rule had an opinion).
+        reasons: Reason codes of every rule that held or rejected, in policy order.
+        order_amount: The amount checked.
+        exposure_total: The customer's exposure before this order.
+        limit: The customer's own limit (None when none is configured).
+        headroom: ``limit - exposure - order`` (None without a limit; may be negative).
+        policy_name: The policy that decided.
+        policy_version: Its version, so a decision can be traced to the rules in force.
+    """
+
+    aggregate: ClassVar[str] = "order"
+    customer_id: str
+    outcome: str
+    deciding_rule: str | None
+    reasons: tuple[str, ...]
+    order_amount: Money
+    exposure_total: Money
+    limit: Money | None
+    headroom: Money | None
+    policy_name: str
+    policy_version: str
+
+
+@attrs.frozen(kw_only=True)
+class CreditOverridden(DomainEvent):
+    """An authorised person approved an order the credit policy held or rejected.
+
+    ``occurred_at`` is when the override was given.
+
+    Attributes:
+        customer_id: The customer of the order.
+        by: Who overrode (a user id).
+        authority: The role they acted under, e.g. ``"credit_controller"``.
+        reason: Why, in their words.
+        policy_outcome: What the policy had decided (``"hold"`` or ``"reject"``).
+        deciding_rule: The rule that had decided.
+        order_amount: The amount approved.
+        max_amount: The override's ceiling, if it carried one.
+        allow_blocked: Whether the override lifted a blocked customer's rejection.
+    """
+
+    aggregate: ClassVar[str] = "order"
+    customer_id: str
+    by: str
+    authority: str
+    reason: str
+    policy_outcome: str
+    deciding_rule: str | None
+    order_amount: Money
+    max_amount: Money | None
+    allow_blocked: bool
+
 
 # --------------------------------------------------------------------------- terms & invoices
 
+
+@attrs.frozen(kw_only=True)
+class InvoiceIssued(DomainEvent):
+    """An invoice took its number and its due schedule.
+
+    Attributes:
+        number: The number the storage handed out.
+        series: The numbering series.
+        customer_id: Who is billed.
+        total: The invoice total, tax included.
+        issue_date: The invoice date the terms count from.
+        due_date: The last instalment's due date.
+    """
+
+    aggregate: ClassVar[str] = "invoice"
+    number: str
+    series: str
+    customer_id: str
+    total: Money
+    issue_date: date
+    due_date: date
+
+
+@attrs.frozen(kw_only=True)
+class InvoicePaymentApplied(DomainEvent):
+    """Cash under a payment reference was applied to an invoice."""
+
+    aggregate: ClassVar[str] = "invoice"
+    payment_ref: str
+    amount: Money
+    open_amount: Money
+
+
+@attrs.frozen(kw_only=True)
+class InvoicePaymentUnapplied(DomainEvent):
+    """Applied cash was taken back off an invoice (bounced transfer, over-credit...)."""
+
+    aggregate: ClassVar[str] = "invoice"
+    payment_ref: str
+    amount: Money
+    open_amount: Money
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceDiscountTaken(DomainEvent):
+    """An early-payment discount was granted on an invoice."""
+
+    aggregate: ClassVar[str] = "invoice"
+    amount: Money
+    percent: Decimal
+    payment_date: date
+    open_amount: Money
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceCredited(DomainEvent):
+    """A credit note reduced an invoice.
+
+    Attributes:
+        released: Cash that had to be unapplied because the note exceeded the open
+            amount; it is now unapplied customer credit.
+    """
+
+    aggregate: ClassVar[str] = "invoice"
+    credit_note_id: str
+    credit_note_number: str
+    amount: Money
+    released: Money
+    open_amount: Money
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceWrittenOff(DomainEvent):
+    """Part or all of an invoice's open amount was written off."""
+
+    aggregate: ClassVar[str] = "invoice"
+    amount: Money
+    reason: str
+    open_amount: Money
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceVoided(DomainEvent):
+    """An invoice was voided: a draft discarded, or an issued one cancelled (keeps its number)."""
+
+    aggregate: ClassVar[str] = "invoice"
+    number: str | None
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceStateChanged(DomainEvent):
+    """An invoice moved through INVOICE_WORKFLOW.
+
+    Attributes:
+        previous: The state before.
+        current: The state after.
+        trigger: The workflow event that moved it (e.g. ``"settle"``).
+    """
+
+    aggregate: ClassVar[str] = "invoice"
+    previous: str
+    current: str
+    trigger: str
+
+
 # --------------------------------------------------------------------------- payments & cash
 
+
+@attrs.frozen(kw_only=True)
+class PaymentCreated(DomainEvent):
+    """A payment through one method was opened for an order or a customer.
+
+    Attributes:
+        order_id: The order paid, if any.
+        customer_id: The paying customer, if known.
+        method: The payment method (a ``PaymentMethod`` value).
+        amount: The amount the payment is meant to collect.
+    """
+
+    aggregate: ClassVar[str] = "payment"
+    order_id: str | None
+    customer_id: str | None
+    method: str
+    amount: Money
+
+
+@attrs.frozen(kw_only=True)
+class PaymentTransactionEvent(DomainEvent):
+    """Base of the events about one gateway transaction of a payment.
+
+    Attributes:
+        transaction_id: The transaction.
+        kind: Its kind (a ``TransactionKind`` value: authorize, capture, sale, void, refund).
+        amount: Its amount.
+    """
+
+    aggregate: ClassVar[str] = "payment"
+    transaction_id: str
+    kind: str
+    amount: Money
+
+
+@attrs.frozen(kw_only=True)
+class PaymentRequested(PaymentTransactionEvent):
+    """A gateway transaction was requested under an idempotency key (not yet answered).
+
+    Attributes:
+        idempotency_key: The key every call and re-ask for it must carry.
+    """
+
+    idempotency_key: str
+
+
+@attrs.frozen(kw_only=True)
+class PaymentTransactionSucceeded(PaymentTransactionEvent):
+    """The gateway confirmed a transaction.
+
+    Attributes:
+        gateway_reference: The gateway's reference for it, if it gave one.
+    """
+
+    gateway_reference: str | None
+
+
+@attrs.frozen(kw_only=True)
+class PaymentTransactionFailed(PaymentTransactionEvent):
+    """The gateway definitively refused a transaction.
+
+    Attributes:
+        reason: The normalised decline reason (a ``DeclineReason`` value).
+    """
+
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class PaymentTransactionPending(PaymentTransactionEvent):
+    """The gateway accepted a transaction but will answer later (e.g. a bank transfer)."""
+
+
+@attrs.frozen(kw_only=True)
+class PaymentTransactionUnknown(PaymentTransactionEvent):
+    """No readable answer (timeout): the money may have moved; the reconciler will ask."""
+
+
+@attrs.frozen(kw_only=True)
+class PaymentAuthorized(DomainEvent):
+    """Funds were reserved on the payer's account.
+
+    Attributes:
+        transaction_id: The authorizing transaction.
+        amount: The amount authorized.
+    """
+
+    aggregate: ClassVar[str] = "payment"
+    transaction_id: str
+    amount: Money
+
+
+@attrs.frozen(kw_only=True)
+class PaymentCaptured(DomainEvent):
+    """Money was taken (a capture of an authorization, or a sale).
+
+    Attributes:
+        transaction_id: The capturing transaction.
+        amount: The amount captured by it.
+        captured_total: Everything captured on the payment so far.
+    """
+
+    aggregate: ClassVar[str] = "payment"
+    transaction_id: str
+    amount: Money
+    captured_total: Money
+
+
+@attrs.frozen(kw_only=True)
+class PaymentVoided(DomainEvent):
+    """An authorization was released before anything was captured.
+
+    Attributes:
+        transaction_id: The voiding transaction.
+        amount: The authorization released.
+    """
+
+    aggregate: ClassVar[str] = "payment"
+    transaction_id: str
+    amount: Money
+
+
+@attrs.frozen(kw_only=True)
+class PaymentRefunded(DomainEvent):
+    """Captured money was given back, partly or wholly.
+
+    Attributes:
+        transaction_id: The refunding transaction.
+        amount: The amount refunded by it.
+        refunded_total: Everything refunded on the payment so far.
+        fully_refunded: True when nothing captured is left to refund.
+    """
+
+    aggregate: ClassVar[str] = "payment"
+    transaction_id: str
+    amount: Money
+    refunded_total: Money
+    fully_refunded: bool
+
+
+@attrs.frozen(kw_only=True)
+class PaymentDeclined(DomainEvent):
+    """The authorization or sale was definitively refused; the payment is over.
+
+    Attributes:
+        transaction_id: The refused transaction.
+        reason: The normalised decline reason (a ``DeclineReason`` value).
+    """
+
+    aggregate: ClassVar[str] = "payment"
+    transaction_id: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class CashReceived(DomainEvent):
+    """Money arrived (bank transfer, card settlement, cash...) and was recorded as a receipt.
+
+    Attributes:
+        customer_id: The payer's customer, or None while the payer is not identified.
+        amount: The amount received.
+        method: The payment method (a ``PaymentMethod`` value).
+        reference: The bank or payment reference.
+    """
+
+    aggregate: ClassVar[str] = "receipt"
+    customer_id: str | None
+    amount: Money
+    method: str
+    reference: str
+
+
+@attrs.frozen(kw_only=True)
+class CashAllocated(DomainEvent):
+    """Part of a receipt was applied to an invoice.
+
+    Attributes:
+        invoice_id: The invoice.
+        amount: The amount applied.
+        unapplied: The receipt's unapplied cash afterwards.
+    """
+
+    aggregate: ClassVar[str] = "receipt"
+    invoice_id: str
+    amount: Money
+    unapplied: Money
+
+
+@attrs.frozen(kw_only=True)
+class CashUnallocated(DomainEvent):
+    """Cash applied to an invoice was taken back to the receipt (e.g. the invoice was credited).
+
+    Attributes:
+        invoice_id: The invoice.
+        amount: The amount taken back.
+        unapplied: The receipt's unapplied cash afterwards.
+    """
+
+    aggregate: ClassVar[str] = "receipt"
+    invoice_id: str
+    amount: Money
+    unapplied: Money
+
+
+@attrs.frozen(kw_only=True)
+class UnappliedCashRefunded(DomainEvent):
+    """Unapplied cash was paid back to the payer, with no invoice involved.
+
+    Attributes:
+        amount: The amount refunded.
+        reference: The refund's reference (bank transfer, gateway refund...).
+        unapplied: The receipt's unapplied cash afterwards.
+    """
+
+    aggregate: ClassVar[str] = "receipt"
+    amount: Money
+    reference: str
+    unapplied: Money
+
+
+@attrs.frozen(kw_only=True)
+class ReceiptCustomerAssigned(DomainEvent):
+    """Cash from a payer not identified before was assigned to a customer.
+
+    Attributes:
+        customer_id: The customer.
+    """
+
+    aggregate: ClassVar[str] = "receipt"
+    customer_id: str
+
+
 # --------------------------------------------------------------------------- disputes
+
+
+@attrs.frozen(kw_only=True)
+class DisputeOpened(DomainEvent):
+    """A chargeback, an inquiry or a B2B deduction was opened; dunning pauses for it.
+
+    Attributes:
+        kind: ``"chargeback"`` or ``"deduction"``.
+        state: The state it opened in (``"inquiry"``, ``"needs_response"``, ...).
+        customer_id: The customer who disputes.
+        amount: The disputed amount.
+        reason: The normalised reason (a ``DisputeReason`` value).
+        raw_reason: The reason as the provider or the remittance advice spelt it.
+        invoice_id: The invoice disputed, if known.
+        payment_id: The payment disputed, if known.
+        respond_by: The deadline for a response (None when unknown).
+        provider: Where the dispute came from, e.g. ``"stripe"`` or ``"manual"``.
+        provider_id: The provider's id of the dispute.
+    """
+
+    aggregate: ClassVar[str] = "dispute"
+    kind: str
+    state: str
+    customer_id: str
+    amount: Money
+    reason: str
+    raw_reason: str
+    invoice_id: str | None
+    payment_id: str | None
+    respond_by: datetime | None
+    provider: str
+    provider_id: str | None
+
+
+@attrs.frozen(kw_only=True)
+class DisputeEvidenceSubmitted(DomainEvent):
+    """Evidence was submitted (once per stage), by us or as reported by the provider.
+
+    Attributes:
+        stage: ``"inquiry"`` or ``"response"``.
+        via_provider: True when the provider reported the submission (no texts known).
+        texts: Names of the text fields submitted.
+        documents: Ids of the documents submitted.
+    """
+
+    aggregate: ClassVar[str] = "dispute"
+    stage: str
+    via_provider: bool
+    texts: tuple[str, ...]
+    documents: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class DisputeEscalated(DomainEvent):
+    """An inquiry became a formal chargeback that needs a response.
+
+    Attributes:
+        respond_by: The new deadline (None when unknown; the inquiry's does not carry over).
+    """
+
+    aggregate: ClassVar[str] = "dispute"
+    respond_by: datetime | None
+
+
+@attrs.frozen(kw_only=True)
+class DisputeFlaggedForReview(DomainEvent):
+    """The dispute went to manual review (a provider surprise, a passed deadline, a person).
+
+    Attributes:
+        reason: Why, in words.
+        previous_state: The state it left.
+        provider_status: The raw provider status that caused it, if any.
+    """
+
+    aggregate: ClassVar[str] = "dispute"
+    reason: str
+    previous_state: str
+    provider_status: str | None
+
+
+@attrs.frozen(kw_only=True)
+class DisputeResumed(DomainEvent):
+    """A person moved a dispute out of manual review into an open state.
+
+    Attributes:
+        state: The state it resumed in.
+        note: Why, in words.
+    """
+
+    aggregate: ClassVar[str] = "dispute"
+    state: str
+    note: str
+
+
+@attrs.frozen(kw_only=True)
+class DisputeClosed(DomainEvent):
+    """The dispute reached its outcome; dunning may resume for its amount.
+
+    Attributes:
+        outcome: ``"won"``, ``"lost"``, ``"accepted"``, ``"withdrawn"`` or ``"inquiry_closed"``.
+        amount: The disputed amount.
+        by_provider: True when a provider status decided it.
+        expired: True when it was lost because the deadline passed without evidence.
+        note: Why, in words.
+    """
+
+    aggregate: ClassVar[str] = "dispute"
+    outcome: str
+    amount: Money
+    by_provider: bool
+    expired: bool
+    note: str
+
+
+@attrs.frozen(kw_only=True)
+class DisputeResolved(DomainEvent):
+    """The closed dispute's money consequence was decided (recorded once).
+
+    Attributes:
+        resolution: ``"credit_note"``, ``"write_off"``, ``"collect"`` or ``"none"``.
+        amount: The amount credited, written off or to collect (zero for none).
+        outcome: The final state it resolves.
+        invoice_id: The invoice concerned, if any.
+        reference: The document that carries it (a credit note id, ...), if given.
+    """
+
+    aggregate: ClassVar[str] = "dispute"
+    resolution: str
+    amount: Money
+    outcome: str
+    invoice_id: str | None
+    reference: str | None
+
+
+@attrs.frozen(kw_only=True)
+class DisputeProviderStatusIgnored(DomainEvent):
+    """A provider status was recorded but did not move the dispute (late, stale or final).
+
+    Attributes:
+        provider_status: The raw status received.
+        state: The dispute's state, unchanged.
+        why: Why it was ignored.
+    """
+
+    aggregate: ClassVar[str] = "dispute"
+    provider_status: str
+    state: str
+    why: str

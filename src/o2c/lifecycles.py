@@ -418,7 +418,8 @@ DISPUTE_WORKFLOW: Workflow[DisputeState, DisputeEvent] = Workflow(
     description=(
         "A card chargeback opens in *needs_response* (or as an *inquiry*, Stripe's "
         "warning_* statuses); a B2B deduction opens in *needs_response* too. Evidence is "
-        "submitted once per stage (inquiry, response). The outcome is won, lost, accepted (we concede) or withdrawn (the "
+        "submitted once per stage (inquiry, response). The outcome is won, lost, accepted "
+        "(we concede) or withdrawn (the "
         "customer concedes); its resolution is a credit note, a write-off or collection. "
         "Anything o2c cannot place (an unknown provider status) goes to *manual_review*, "
         "from which a person moves it on."
