@@ -73,7 +73,14 @@ from o2c.events import (
 )
 from o2c.lifecycles import INVOICE_WORKFLOW, InvoiceEvent, InvoiceState
 from o2c.money import Money, money_sum, to_decimal
-from o2c.pricing import RoundingPolicy, TaxBreakdown, TaxRate, Totals, compute_totals
+from o2c.pricing import (
+    Chargeable,
+    RoundingPolicy,
+    TaxBreakdown,
+    TaxRate,
+    Totals,
+    compute_totals,
+)
 from o2c.terms import EarlyPaymentDiscount, Instalment, PaymentTerms
 from o2c.validation import Issue
 
@@ -207,8 +214,9 @@ class InvoicingBasis(StrEnum):
     SHIPPED = "shipped"
 
 
-class BillableOrderLine(Protocol):
-    """What :func:`invoice_lines_from_order` needs from an order line.
+class BillableOrderLine(Chargeable, Protocol):
+    """What :func:`invoice_lines_from_order` needs from an order line: the priced
+    attributes of :class:`o2c.pricing.Chargeable` plus identity and progress.
 
     The order module's ``OrderLine`` has these attributes; any object with them works.
     """
@@ -224,26 +232,6 @@ class BillableOrderLine(Protocol):
     @property
     def description(self) -> str:
         """Line text."""
-
-    @property
-    def quantity(self) -> Decimal:
-        """Quantity ordered."""
-
-    @property
-    def unit_price(self) -> Money:
-        """Price of one unit."""
-
-    @property
-    def discount_percent(self) -> Decimal:
-        """Line discount in percent."""
-
-    @property
-    def discount_amount(self) -> Money | None:
-        """Fixed discount on the whole ordered line."""
-
-    @property
-    def tax_rates(self) -> tuple[TaxRate, ...]:
-        """Taxes on the line."""
 
     @property
     def shipped(self) -> Decimal:
