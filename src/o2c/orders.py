@@ -129,6 +129,10 @@ def _sub(a: Decimal, b: Decimal) -> Decimal:
     return _EXACT.subtract(a, b)
 
 
+def _aware(instant: datetime) -> bool:
+    return instant.tzinfo is not None and instant.utcoffset() is not None
+
+
 def _quantity(value: object) -> Decimal:
     return to_decimal(value, what="quantity")
 
@@ -577,7 +581,7 @@ def validate_order_input(
             )
         )
     if expires_at is not None:
-        if expires_at.tzinfo is None or expires_at.utcoffset() is None:
+        if not _aware(expires_at):
             issues.append(Issue("order.expires_at_naive", "expires_at", "give it a timezone"))
         elif now >= expires_at:
             issues.append(
@@ -658,7 +662,7 @@ class Order:
     shipping_address: Address
     created_at: datetime
     rounding: RoundingPolicy = attrs.field(factory=RoundingPolicy)
-    state: OrderState = OrderState.DRAFT
+    state: OrderState = attrs.field(default=OrderState.DRAFT, converter=OrderState)
     placed_at: datetime | None = None
     confirmed_at: datetime | None = None
     closed_at: datetime | None = None
@@ -678,6 +682,8 @@ class Order:
             shipping_address=self.shipping_address,
             billing_address=self.billing_address,
         )
+        if self.expires_at is not None and not _aware(self.expires_at):
+            issues.append(Issue("order.expires_at_naive", "expires_at", "give it a timezone"))
         if self.confirmed_at is None and (
             self.state in {OrderState.CONFIRMED, OrderState.COMPLETED}
             or any(line.has_progress for line in self.lines)

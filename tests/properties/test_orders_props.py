@@ -266,7 +266,9 @@ QUANTITIES: st.SearchStrategy[Decimal | str] = st.sampled_from(
     ["all", "all", "rest", "rest", Decimal("0.5"), Decimal(1), Decimal(3), Decimal(0)]
 )
 ACTIONS = ("ship", "deliver", "invoice", "return")
-STARTS = st.sampled_from(["draft", "placed", "confirmed", "partial", "shipped", "fulfilled"])
+STARTS = st.sampled_from(
+    ["draft", "placed", "held", "confirmed", "partial", "shipped", "fulfilled"]
+)
 FIELDS = ("quantity", "shipped", "delivered", "invoiced", "returned", "cancelled")
 
 
@@ -297,6 +299,7 @@ class OrderMachine(RuleBasedStateMachine):
         self.state = OrderState.DRAFT
         self.model: dict[str, dict[str, Decimal]] = {}
         self.confirmed_once = False
+        self.confirmed_at: datetime | None = None
         self.now = T0
         self.expires_at: datetime | None = None
         self.count = 0
@@ -305,13 +308,17 @@ class OrderMachine(RuleBasedStateMachine):
 
     @initialize(
         quantities=st.lists(st.sampled_from(["1", "2", "3", "1.5", "4"]), min_size=1, max_size=3),
-        expiry_minutes=st.sampled_from([None, None, 1, 60, 720]),
+        expiry_minutes=st.sampled_from([60, None, 1, None, 720]),
         start=STARTS,
+        late=st.booleans(),
     )
-    def create(self, quantities: list[str], expiry_minutes: int | None, start: str) -> None:
+    def create(
+        self, quantities: list[str], expiry_minutes: int | None, start: str, late: bool
+    ) -> None:
         self.count += 1
         self.state = OrderState.DRAFT
         self.confirmed_once = False
+        self.confirmed_at = None
         self.expires_at = (
             None if expiry_minutes is None else self.now + timedelta(minutes=expiry_minutes)
         )
@@ -338,12 +345,20 @@ class OrderMachine(RuleBasedStateMachine):
             line.line_id: dict.fromkeys(FIELDS, zero) | {"quantity": line.quantity}
             for line in lines
         }
-        # Start some orders further along (through the same checked steps) so that
-        # the later rules get exercised.
+        self.start(start)
+        if late:
+            # Past any expiry, so that the expiry rules meet every state.
+            self.advance(24 * 60)
+
+    def start(self, start: str) -> None:
+        """Bring a new order further along through the same checked steps, so that
+        the later rules get exercised."""
         if start == "draft":
             return
         self.do_place()
-        if start == "placed":
+        if start == "held":
+            self.do_hold(HoldKind.CREDIT)
+        if start in {"placed", "held"}:
             return
         self.do_approve()
         if start == "partial":
@@ -358,11 +373,14 @@ class OrderMachine(RuleBasedStateMachine):
     @precondition(final)
     @rule(
         quantities=st.lists(st.sampled_from(["1", "2", "3", "1.5", "4"]), min_size=1, max_size=3),
-        expiry_minutes=st.sampled_from([None, None, 1, 60, 720]),
+        expiry_minutes=st.sampled_from([60, None, 1, None, 720]),
         start=STARTS,
+        late=st.booleans(),
     )
-    def restart(self, quantities: list[str], expiry_minutes: int | None, start: str) -> None:
-        self.create(quantities, expiry_minutes, start)
+    def restart(
+        self, quantities: list[str], expiry_minutes: int | None, start: str, late: bool
+    ) -> None:
+        self.create(quantities, expiry_minutes, start, late)
 
     # -- model helpers ------------------------------------------------------------------
 
@@ -416,14 +434,19 @@ class OrderMachine(RuleBasedStateMachine):
 
     # -- time ---------------------------------------------------------------------------
 
-    @rule(minutes=st.integers(1, 600))
+    @rule(minutes=st.sampled_from([90, 1, 30, 600, 3000]))
     def advance(self, minutes: int) -> None:
         self.now += timedelta(minutes=minutes)
 
     # -- lifecycle ------------------------------------------------------------------------
 
     @precondition(can(OrderEvent.PLACE))
-    @rule()
+    @rule(late=st.booleans())
+    def try_place(self, late: bool) -> None:
+        if late:  # past any expiry first: expiry must refuse it unless confirmed before
+            self.advance(24 * 60)
+        self.do_place()
+
     def do_place(self) -> None:
         ok = self.state is OrderState.DRAFT and not self.lapsed()
         self.attempt(
@@ -434,7 +457,12 @@ class OrderMachine(RuleBasedStateMachine):
         )
 
     @precondition(can(OrderEvent.APPROVE))
-    @rule()
+    @rule(late=st.booleans())
+    def try_approve(self, late: bool) -> None:
+        if late:  # past any expiry first: expiry must refuse it unless confirmed before
+            self.advance(24 * 60)
+        self.do_approve()
+
     def do_approve(self) -> None:
         ok = self.state is OrderState.PLACED and not self.lapsed()
         if self.attempt(
@@ -444,6 +472,7 @@ class OrderMachine(RuleBasedStateMachine):
             errors=LIFECYCLE_ERRORS,
         ):
             self.confirmed_once = True
+            self.confirmed_at = self.confirmed_at or self.now
 
     @precondition(can(OrderEvent.HOLD))
     @rule(kind=st.sampled_from(list(HoldKind)))
@@ -469,7 +498,12 @@ class OrderMachine(RuleBasedStateMachine):
             assert self.order.active_holds == ()
 
     @precondition(can(OrderEvent.OVERRIDE))
-    @rule()
+    @rule(late=st.booleans())
+    def try_override(self, late: bool) -> None:
+        if late:  # past any expiry first: expiry must refuse it unless confirmed before
+            self.advance(24 * 60)
+        self.do_override()
+
     def do_override(self) -> None:
         ok = self.state is OrderState.ON_HOLD and not self.lapsed()
         if self.attempt(
@@ -479,6 +513,7 @@ class OrderMachine(RuleBasedStateMachine):
             errors=LIFECYCLE_ERRORS,
         ):
             self.confirmed_once = True
+            self.confirmed_at = self.confirmed_at or self.now
             assert self.order.overrides[-1].at == self.now
 
     @precondition(can(OrderEvent.REJECT))
@@ -731,6 +766,7 @@ class OrderMachine(RuleBasedStateMachine):
     @invariant()
     def matches_model(self) -> None:
         assert self.order.state is self.state
+        assert self.order.confirmed_at == self.confirmed_at  # the first confirmation
         for line in self.order.lines:
             m = self.model[line.line_id]
             assert {f: getattr(line, f) for f in FIELDS} == m

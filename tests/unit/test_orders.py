@@ -493,6 +493,15 @@ def test_order_constructor_rechecks_structure() -> None:
         attrs.evolve(order, customer_id="")
 
 
+def test_order_rebuilt_from_storage_values() -> None:
+    order = make()
+    stored = attrs.evolve(order, state="confirmed", confirmed_at=T1)
+    assert stored.state is OrderState.CONFIRMED
+    with pytest.raises(ValidationError) as info:
+        attrs.evolve(order, expires_at=datetime(2030, 1, 1))
+    assert codes(info.value) == [("order.expires_at_naive", "expires_at")]
+
+
 def test_floats_are_refused_as_quantities() -> None:
     with pytest.raises(InvalidAmountError):
         line(quantity=1.5)
