@@ -187,43 +187,37 @@ class OrderCompleted(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class OrderLinesShipped(DomainEvent):
+class OrderLinesEvent(DomainEvent):
+    """Base of the events that move line quantities of an order."""
+
+    aggregate: ClassVar[str] = "order"
+    lines: tuple[LineQuantity, ...]
+
+
+@attrs.frozen(kw_only=True)
+class OrderLinesShipped(OrderLinesEvent):
     """Quantities left the warehouse."""
 
-    aggregate: ClassVar[str] = "order"
-    lines: tuple[LineQuantity, ...]
-
 
 @attrs.frozen(kw_only=True)
-class OrderLinesDelivered(DomainEvent):
+class OrderLinesDelivered(OrderLinesEvent):
     """Shipped quantities reached the customer."""
 
-    aggregate: ClassVar[str] = "order"
-    lines: tuple[LineQuantity, ...]
-
 
 @attrs.frozen(kw_only=True)
-class OrderLinesInvoiced(DomainEvent):
+class OrderLinesInvoiced(OrderLinesEvent):
     """Quantities were invoiced."""
 
-    aggregate: ClassVar[str] = "order"
-    lines: tuple[LineQuantity, ...]
-
 
 @attrs.frozen(kw_only=True)
-class OrderLinesReturned(DomainEvent):
+class OrderLinesReturned(OrderLinesEvent):
     """Delivered quantities came back."""
 
-    aggregate: ClassVar[str] = "order"
-    lines: tuple[LineQuantity, ...]
-
 
 @attrs.frozen(kw_only=True)
-class OrderLinesCancelled(DomainEvent):
+class OrderLinesCancelled(OrderLinesEvent):
     """Open (unshipped, uninvoiced) quantities of a confirmed order were cancelled."""
 
-    aggregate: ClassVar[str] = "order"
-    lines: tuple[LineQuantity, ...]
     reason: str
 
 
