@@ -14,6 +14,7 @@ from o2c.errors import (
     PluginError,
     ValidationError,
 )
+from o2c.hookspecs import hookimpl, hookspec
 from o2c.money import Money, RoundingMode, parse_amount
 from o2c.pricing import RoundingPolicy, TaxRate, TaxRounding
 from o2c.workflow import Transition, Workflow
@@ -36,6 +37,8 @@ __all__ = [
     "Transition",
     "ValidationError",
     "Workflow",
+    "hookimpl",
+    "hookspec",
     "parse_amount",
 ]
 __version__ = "0.1.0.dev0"

@@ -1128,3 +1128,846 @@ class InvalidStripeDisputeError(DisputeError):
     hint = "Pass the 'data.object' of a charge.dispute.* event, or a dispute fetched from the API"
     field: str
     reason: str
+
+
+# --------------------------------------------------------------------------- plugins & hooks
+
+
+class InvalidRecordError(PluginError):
+    """A registration record (``StorageRecord``, ``GatewayRecord`` ...) is malformed.
+
+    Attributes:
+        record: The record type, e.g. ``"GatewayRecord"``.
+        field: The offending field, e.g. ``"name"`` or ``"currencies"``.
+        value: The refused value (shortened when shown).
+        reason: Why it was refused.
+    """
+
+    code = "plugin.invalid_record"
+    summary = "invalid registration record"
+    hint = (
+        "Names are 1-64 characters: a lowercase letter, then lowercase letters, digits, "
+        "'_' or '-'; factories must be callable"
+    )
+    record: str
+    field: str
+    value: object
+    reason: str
+
+
+class PluginRegistrationError(PluginError):
+    """A plugin object cannot be registered (name taken, bad hook signature, wrapper).
+
+    Attributes:
+        plugin: The plugin's name (or its repr when it has none yet).
+        reason: Why it was refused.
+    """
+
+    code = "plugin.registration_failed"
+    summary = "the plugin cannot be registered"
+    plugin: str
+    reason: str
+
+
+class PluginLoadError(PluginError):
+    """An ``o2c`` entry point could not be imported or registered.
+
+    Attributes:
+        entry_point: The entry point's name.
+        value: What it points at, e.g. ``"acme_o2c.plugin"``.
+        distribution: The distribution that declares it ("" when unknown).
+        reason: The underlying error, as ``Type: message``.
+    """
+
+    code = "plugin.load_failed"
+    summary = "a plugin entry point failed to load"
+    hint = (
+        "Fix or uninstall the distribution named in the error, or pass its entry point "
+        "name in Plugins(blocked=...)"
+    )
+    entry_point: str
+    value: str
+    distribution: str
+    reason: str
+
+
+class UnknownHookError(PluginError):
+    """A plugin implements a hook o2c does not specify (usually a misspelt name).
+
+    Attributes:
+        plugin: The plugin's name.
+        hook: The unknown hook name.
+        suggestion: The closest specified hook name ("" when none is close).
+    """
+
+    code = "plugin.unknown_hook"
+    summary = "a plugin implements an unknown hook"
+    hint = "Rename the implementation to a hook listed in docs/hooks.md"
+    plugin: str
+    hook: str
+    suggestion: str
+
+
+class DuplicateAdapterError(PluginError):
+    """Two registrations of one adapter role use the same name.
+
+    Attributes:
+        kind: The role, e.g. ``"storage"`` or ``"gateway"``.
+        name: The name registered twice.
+        plugins: The two plugins (first seen, second seen); equal when one plugin
+            registered the name twice.
+    """
+
+    code = "plugin.duplicate_adapter"
+    summary = "an adapter name is registered twice"
+    hint = "Rename one of the adapters, or leave one of the plugins out"
+    kind: str
+    name: str
+    plugins: tuple[str, str]
+
+
+class PluginHookError(PluginError):
+    """A plugin's hook implementation raised; the cause is chained (``__cause__``).
+
+    Attributes:
+        plugin: The plugin's name.
+        hook: The hook, e.g. ``"o2c_register_storage"``.
+        reason: The underlying error, as ``Type: message``.
+    """
+
+    code = "plugin.hook_failed"
+    summary = "a plugin's hook implementation raised"
+    plugin: str
+    hook: str
+    reason: str
+
+
+class HookResultError(PluginError):
+    """A hook implementation returned something the hook does not allow.
+
+    Attributes:
+        plugin: The plugin's name ("" when no implementation answered at all).
+        hook: The hook.
+        reason: What was wrong with the result.
+    """
+
+    code = "plugin.bad_result"
+    summary = "a hook implementation returned an invalid result"
+    hint = "Return what the hook's documentation says (docs/hooks.md)"
+    plugin: str
+    hook: str
+    reason: str
+
+
+class SubscriberError(PluginHookError):
+    """An ``o2c_handle_event`` subscriber raised while an event was delivered.
+
+    The change that caused the event is already committed and stays so; the outbox
+    entry stays pending and is delivered again on the next dispatch.
+
+    Attributes:
+        plugin: The subscriber's plugin.
+        hook: Always ``"o2c_handle_event"``.
+        reason: The underlying error, as ``Type: message``.
+        event: The event's type name, e.g. ``"OrderPlaced"``.
+        aggregate_id: The event's aggregate.
+        seq: The outbox position of the entry.
+    """
+
+    code = "plugin.subscriber_failed"
+    summary = "an event subscriber raised"
+    hint = (
+        "Fix the subscriber; the entry stays pending and is redelivered on the next dispatch, "
+        "so subscribers must be idempotent"
+    )
+    event: str
+    aggregate_id: str
+    seq: int
+
+
+class InvalidHookArgumentError(DomainError):
+    """A hook was called with a bad argument (caller's bug, not the plugin's).
+
+    Attributes:
+        hook: The hook.
+        argument: The argument's name.
+        reason: Why it was refused.
+    """
+
+    code = "plugin.invalid_argument"
+    summary = "a hook was called with an invalid argument"
+    hint = "Pass the argument described in the hook's documentation"
+    hook: str
+    argument: str
+    reason: str
+
+
+# --------------------------------------------------------------------------- storage
+
+
+class StorageError(AdapterError):
+    """Base for failures of a storage adapter (:class:`o2c.ports.Storage`)."""
+
+    code = "storage.error"
+    summary = "the storage failed"
+
+
+class StorageUsageError(StorageError):
+    """A storage was called wrongly (a bug in the caller); never retryable.
+
+    Raised for bad arguments (an empty id, an index value that is not a string, a
+    negative limit, an outbox ``seq`` that does not exist ...) and for misuse such as
+    opening a second unit of work in a thread that already has one open.
+
+    Attributes:
+        operation: The storage method called, e.g. ``"put"``.
+        reason: What is wrong with the call.
+    """
+
+    code = "storage.misuse"
+    summary = "the storage was called wrongly"
+    hint = "Fix the calling code; the storage and its data are unchanged"
+    operation: str
+    reason: str
+
+
+class UnitOfWorkClosedError(StorageUsageError):
+    """A unit of work was used after it committed or rolled back.
+
+    Attributes:
+        operation: The method called on the closed unit.
+        state: ``"committed"`` or ``"rolled back"``.
+    """
+
+    code = "storage.unit_closed"
+    summary = "the unit of work is closed"
+    hint = "Open a new unit of work with Storage.begin() for further reads and writes"
+    state: str
+
+
+class IdempotencyKeyTakenError(ConflictError):
+    """An idempotency record was stored under a key that already has one.
+
+    Attributes:
+        key: The idempotency key.
+    """
+
+    code = "storage.idempotency_key_taken"
+    summary = "an answer is already stored under this idempotency key"
+    hint = "Read the stored answer with get_idempotency and replay it instead of storing another"
+    key: str
+
+
+class InjectedFaultError(StorageError):
+    """A failure injected on purpose by :class:`o2c.adapters.faults.FaultInjectingStorage`.
+
+    It stands for a lost connection or a failed write, so it is retryable.
+
+    Attributes:
+        operation: The write call that failed (``"put"``, ``"commit"`` ...).
+        position: Its 0-based position among the write calls counted since arming.
+    """
+
+    code = "storage.injected_fault"
+    summary = "injected storage fault"
+    hint = "This failure was injected by a test; retry the operation"
+    operation: str
+    position: int
+
+    def __init__(self, message: str = "", /, *, retryable: bool = True, **fields: Any) -> None:
+        super().__init__(message, retryable=retryable, **fields)
+
+
+# ------------------------------------------------- reference adapters: inventory, carrier, gateway
+
+
+class InventoryError(DomainError):
+    """Base for stock and reservation problems raised by the reference inventory."""
+
+    code = "inventory.error"
+    summary = "invalid inventory operation"
+
+
+class InvalidStockQuantityError(InventoryError):
+    """A stock quantity is not a positive, finite, exact number (floats are refused).
+
+    Attributes:
+        sku: The stock-keeping unit ("" when not known yet).
+        value: The refused value.
+        reason: Why it was refused.
+    """
+
+    code = "inventory.invalid_quantity"
+    summary = "invalid stock quantity"
+    hint = "Pass a positive decimal.Decimal or int; floats, zero, NaN and infinity are refused"
+    sku: str
+    value: object
+    reason: str
+
+
+class InventoryFieldError(InventoryError):
+    """A SKU, id, instant or request given to the inventory is malformed.
+
+    Attributes:
+        field: Name of the offending field.
+        reason: What is wrong with it.
+    """
+
+    code = "inventory.invalid_field"
+    summary = "invalid inventory field"
+    hint = "Fix the field named in the error and call again"
+    field: str
+    reason: str
+
+
+class ReservationNotFoundError(NotFoundError):
+    """No reservation has this id.
+
+    Attributes:
+        kind: Always ``"reservation"``.
+        id: The unknown reservation id.
+    """
+
+    code = "inventory.reservation_not_found"
+    summary = "no such reservation"
+    hint = "Use the id of a reservation made with reserve()"
+
+
+class ReservationConflictError(ConflictError):
+    """A reservation id was reused with another order, line, SKU or quantity.
+
+    Attributes:
+        reservation_id: The reservation.
+        field: The first field that differs from the recorded reservation.
+    """
+
+    code = "inventory.reservation_conflict"
+    summary = "reservation id reused with a different request"
+    hint = (
+        "Re-reserve an id only with its original request (that tops up its backorder); "
+        "release it and reserve under a new id to change it"
+    )
+    reservation_id: str
+    field: str
+
+
+class ReservationClosedError(ConflictError):
+    """The reservation was released or expired; it can no longer be topped up or consumed.
+
+    Attributes:
+        reservation_id: The reservation.
+        action: ``"reserve"`` or ``"consume"``.
+    """
+
+    code = "inventory.reservation_released"
+    summary = "the reservation was released"
+    hint = "Reserve again under a new reservation id"
+    reservation_id: str
+    action: str
+
+
+class ReservationExceededError(InventoryError):
+    """A consume asks for more units than the reservation holds.
+
+    Attributes:
+        reservation_id: The reservation.
+        requested: The quantity asked for (as text).
+        reserved: What the reservation holds now (as text).
+    """
+
+    code = "inventory.consume_exceeds_reserved"
+    summary = "consuming more than the reservation holds"
+    hint = "Consume at most the reserved quantity; top up the reservation first"
+    reservation_id: str
+    requested: str
+    reserved: str
+
+
+class InventoryRecordError(AdapterError):
+    """A stored stock or reservation record is missing, of the wrong type or inconsistent.
+
+    Attributes:
+        kind: The record kind (``"stock"`` or ``"reservation"``).
+        id: The record id.
+        reason: What is wrong.
+    """
+
+    code = "inventory.corrupt_record"
+    summary = "an inventory record in storage is corrupt"
+    hint = "Inspect the named record; something other than the inventory wrote to it"
+    kind: str
+    id: str
+    reason: str
+
+
+class CarrierError(DomainError):
+    """Base for problems raised by a reference carrier."""
+
+    code = "carrier.error"
+    summary = "invalid carrier operation"
+
+
+class CarrierRequestError(CarrierError):
+    """A shipment request, idempotency key or tracking query is malformed.
+
+    Attributes:
+        field: Name of the offending field.
+        reason: What is wrong with it.
+    """
+
+    code = "carrier.invalid_request"
+    summary = "invalid carrier request"
+    hint = "Give a ShipmentRequest with a shipment id, positive weight and parcel count"
+    field: str
+    reason: str
+
+
+class CarrierRateError(CarrierError):
+    """The rate given to buy_label is not one this carrier quotes for the request.
+
+    Attributes:
+        service: The rate's service.
+        reason: Why it was refused (another carrier, unknown service, stale price...).
+    """
+
+    code = "carrier.invalid_rate"
+    summary = "the rate is not a current quote of this carrier"
+    hint = "Buy with a Rate returned by rates() for the same request"
+    service: str
+    reason: str
+
+
+class CarrierConfigError(CarrierError):
+    """A carrier's configuration (services, scenario, currency) is invalid.
+
+    Attributes:
+        field: The offending setting.
+        reason: What is wrong with it.
+    """
+
+    code = "carrier.invalid_config"
+    summary = "invalid carrier configuration"
+    hint = "Fix the setting named in the error"
+    field: str
+    reason: str
+
+
+class LabelIdempotencyConflictError(IdempotencyConflictError):
+    """A label idempotency key was reused with another shipment request or rate.
+
+    Attributes:
+        key: The idempotency key.
+        field: The first field that differs (``"request"`` or ``"rate"``).
+    """
+
+    code = "carrier.label_key_conflict"
+    summary = "label idempotency key reused with a different request"
+
+
+class LabelNotFoundError(NotFoundError):
+    """The carrier has no label with this id.
+
+    Attributes:
+        kind: Always ``"label"``.
+        id: The unknown label id.
+    """
+
+    code = "carrier.label_not_found"
+    summary = "no such label"
+    hint = "Use the label_id of a Label bought from this carrier"
+
+
+class TrackingNumberNotFoundError(NotFoundError):
+    """The carrier has no parcel with this tracking number.
+
+    Attributes:
+        kind: Always ``"tracking_number"``.
+        id: The unknown tracking number.
+    """
+
+    code = "carrier.unknown_tracking_number"
+    summary = "no such tracking number"
+    hint = "Use the tracking_number of a Label bought from this carrier"
+
+
+class LabelAlreadyUsedError(ConflictError):
+    """The label cannot be voided: the carrier has already scanned the parcel.
+
+    Attributes:
+        label_id: The label.
+        tracking_number: Its tracking number.
+    """
+
+    code = "carrier.label_in_use"
+    summary = "the parcel was already handed over"
+    hint = "A label in use cannot be voided; intercept or return the parcel instead"
+    label_id: str
+    tracking_number: str
+
+
+class GatewayRequestError(DomainError):
+    """A gateway request is malformed (no token for an authorization, no amount...).
+
+    Attributes:
+        field: Name of the offending field.
+        reason: What is wrong with it.
+    """
+
+    code = "gateway.invalid_request"
+    summary = "invalid gateway request"
+    hint = "Fix the GatewayRequest field named in the error"
+    field: str
+    reason: str
+
+
+class GatewayIdempotencyMismatchError(AdapterError, IdempotencyConflictError):
+    """The gateway refused a key reused with another kind or payload (never retryable).
+
+    It is an :class:`AdapterError` (the gateway refused the call) and an
+    :class:`IdempotencyConflictError` (the caller reused a key), so either family
+    catches it.
+
+    Attributes:
+        key: The idempotency key.
+        field: The first field that differs from the first request under the key.
+        retryable: Always False.
+    """
+
+    code = "gateway.idempotency_mismatch"
+    summary = "gateway idempotency key reused with a different request"
+    hint = "Replay only identical requests under a key; a new request needs a new key"
+
+
+class GatewayKeyNotFoundError(NotFoundError):
+    """The gateway never received a request under this idempotency key.
+
+    Attributes:
+        kind: Always ``"gateway_request"``.
+        id: The unknown idempotency key.
+    """
+
+    code = "gateway.unknown_key"
+    summary = "no gateway request under this key"
+    hint = "Settle only keys whose request was answered Pending"
+
+
+class GatewaySettleError(ConflictError):
+    """A request cannot be settled: it was not pending, or was settled the other way.
+
+    Attributes:
+        key: The idempotency key.
+        reason: Why it was refused.
+    """
+
+    code = "gateway.cannot_settle"
+    summary = "the request cannot be settled"
+    hint = "Settle a pending request once; settling it again the same way redelivers the event"
+    key: str
+    reason: str
+
+
+class GatewayReferenceNotFoundError(NotFoundError):
+    """The gateway has no authorization or charge with this reference.
+
+    Attributes:
+        kind: Always ``"gateway_reference"``.
+        id: The unknown reference.
+    """
+
+    code = "gateway.unknown_reference"
+    summary = "no such gateway reference"
+    hint = "Use the gateway_reference of a succeeded authorization or sale"
+
+
+# --------------------------------------------------------------------------- shipments, returns
+
+
+class ShipmentError(DomainError):
+    """Base for shipment problems."""
+
+    code = "shipment.error"
+    summary = "invalid shipment operation"
+
+
+class ShipmentFieldError(ShipmentError):
+    """A shipment field, label or tracking event is malformed.
+
+    Attributes:
+        field: Name of the offending field.
+        reason: What is wrong with it.
+    """
+
+    code = "shipment.invalid_field"
+    summary = "invalid shipment field"
+    hint = "Fix the field named in the error and send the request again"
+    field: str
+    reason: str
+
+
+class ShipmentLineError(ShipmentError):
+    """A shipment line is invalid (quantity not above zero, a line id given twice...).
+
+    Attributes:
+        shipment_id: The shipment ("" when a line is built on its own).
+        line_id: The line ("" when the line list itself is wrong).
+        reason: What is wrong.
+    """
+
+    code = "shipment.bad_line"
+    summary = "a shipment line is invalid"
+    hint = "Give at least one line, each order line once, with a quantity above zero"
+    shipment_id: str
+    line_id: str
+    reason: str
+
+
+class TrackingNumberMismatchError(ShipmentError):
+    """A carrier scan names another parcel than the shipment's (or it has no label).
+
+    Attributes:
+        shipment_id: The shipment.
+        expected: Its tracking number (None while it has no label).
+        received: The scan's tracking number.
+    """
+
+    code = "shipment.tracking_mismatch"
+    summary = "the scan is for another tracking number"
+    hint = "Route carrier scans by tracking number to the shipment that owns it"
+    shipment_id: str
+    expected: str | None
+    received: str
+
+
+class ReturnError(DomainError):
+    """Base for return (RMA) problems."""
+
+    code = "return.error"
+    summary = "invalid return operation"
+
+
+class ReturnFieldError(ReturnError):
+    """A return field is malformed (blank id, over-long reason, bad restock flag...).
+
+    Attributes:
+        field: Name of the offending field.
+        reason: What is wrong with it.
+    """
+
+    code = "return.invalid_field"
+    summary = "invalid return field"
+    hint = "Fix the field named in the error and send the request again"
+    field: str
+    reason: str
+
+
+class ReturnNotAllowedError(ReturnError):
+    """Goods of this order cannot be returned in its state.
+
+    Attributes:
+        order_id: The order.
+        state: Its state.
+    """
+
+    code = "return.order_not_returnable"
+    summary = "the order's goods cannot be returned in its state"
+    hint = "Only confirmed or completed orders take returns"
+    order_id: str
+    state: str
+
+
+class InvalidReturnQuantityError(ReturnError):
+    """A return quantity is not a positive exact number, or none was given.
+
+    Attributes:
+        return_id: The return.
+        line_id: The line ("" when the request itself is empty).
+        value: The refused value.
+        reason: Why it was refused.
+    """
+
+    code = "return.invalid_quantity"
+    summary = "invalid return quantity"
+    hint = "Give at least one line with a positive quantity (Decimal, int or plain string)"
+    return_id: str
+    line_id: str
+    value: object
+    reason: str
+
+
+class ReturnQuantityExceededError(ReturnError):
+    """More is asked back than the line allows: delivered - returned - already requested.
+
+    Attributes:
+        return_id: The return.
+        order_id: The order.
+        line_id: The order line.
+        requested: The quantity asked for (as text).
+        available: The most that can still be requested (as text).
+        delivered: Delivered on the line (as text).
+        returned: Already returned on the line (as text).
+        already_requested: Held by other open returns of the order (as text).
+    """
+
+    code = "return.quantity_exceeded"
+    summary = "the return quantity exceeds what can come back"
+    hint = "Request at most the available quantity; close or cancel other open returns first"
+    return_id: str
+    order_id: str
+    line_id: str
+    requested: str
+    available: str
+    delivered: str
+    returned: str
+    already_requested: str
+
+
+class ReturnLineNotFoundError(NotFoundError):
+    """A receipt names a line the return does not have.
+
+    Attributes:
+        return_id: The return.
+        kind: Always ``"return_line"``.
+        id: The unknown line id.
+    """
+
+    code = "return.unknown_line"
+    summary = "the return has no such line"
+    hint = "Receive only lines of the return; open another return for other goods"
+    return_id: str
+
+
+class ReturnReceiptExceededError(ReturnError):
+    """More units arrived for a line than are still awaited under the return.
+
+    Attributes:
+        return_id: The return.
+        line_id: The line.
+        requested: The quantity received (as text).
+        outstanding: The quantity still awaited (as text).
+    """
+
+    code = "return.receipt_exceeded"
+    summary = "more units received than the return authorises"
+    hint = "Receive at most the outstanding quantity; open a new return for the surplus"
+    return_id: str
+    line_id: str
+    requested: str
+    outstanding: str
+
+
+# --------------------------------------------------------------------------- engine
+
+
+class ConfigurationError(O2CError):
+    """The engine is configured inconsistently (a missing adapter or setting).
+
+    Attributes:
+        setting: Which setting.
+        value: The value that does not fit.
+    """
+
+    code = "engine.configuration"
+    summary = "the engine's configuration is inconsistent"
+    hint = "Fix the O2C(...) arguments or EngineConfig"
+    setting: str
+    value: object
+
+
+class UnknownAdapterError(ConfigurationError):
+    """No adapter of that role and name is configured, or a name is needed.
+
+    Attributes:
+        role: ``"gateway"``, ``"carrier"``, ``"storage"`` ...
+        name: The name asked for (None when none was given).
+        available: The names configured.
+    """
+
+    code = "engine.unknown_adapter"
+    summary = "no such adapter"
+    hint = "Pass the adapter to O2C(...) or register it through a plugin, and name it"
+    role: str
+    name: str | None
+    available: tuple[str, ...]
+
+    def __init__(self, message: str = "", /, **fields: Any) -> None:
+        fields.setdefault("setting", fields.get("role", "adapter"))
+        fields.setdefault("value", fields.get("name"))
+        super().__init__(message, **fields)
+
+
+class InvalidIdempotencyKeyError(DomainError):
+    """An idempotency key is not 1-255 printable ASCII characters.
+
+    Attributes:
+        key: The key, shortened.
+    """
+
+    code = "engine.invalid_idempotency_key"
+    summary = "not a valid idempotency key"
+    hint = "Use 1-255 printable ASCII characters, e.g. a UUID made once per user action"
+    key: str
+
+
+class EngineStateError(DomainError):
+    """The step cannot run in the current state of the records.
+
+    Attributes:
+        subject: The record concerned (e.g. ``"order SO-000001"``).
+        reason: Why not.
+    """
+
+    code = "engine.not_now"
+    summary = "this step cannot run now"
+    hint = "Look at the record's state and do the missing step first"
+    subject: str
+    reason: str
+
+
+class NothingToDoError(EngineStateError):
+    """The step would move nothing (nothing to ship, invoice, refund ...)."""
+
+    code = "engine.nothing_to_do"
+    summary = "nothing to do"
+    hint = "Check the quantities or amounts asked for"
+
+
+class StockNotReservedError(EngineStateError):
+    """A shipment asks for more than the order's reservations hold.
+
+    Attributes:
+        line_id: The order line.
+        requested: Units asked to ship.
+        reserved: Units reserved for the line.
+    """
+
+    code = "engine.stock_not_reserved"
+    summary = "not enough reserved stock to ship"
+    hint = "Receive stock and allocate backorders, or ship less"
+    line_id: str
+    requested: str
+    reserved: str
+
+
+class NoCarrierRateError(EngineStateError):
+    """The carrier offered no rate (for the service asked for)."""
+
+    code = "engine.no_carrier_rate"
+    summary = "the carrier offered no rate"
+    hint = "Pick another service or carrier"
+
+
+class CustomerMismatchError(NotFoundError):
+    """A customer asked about a record that is not theirs (self-service).
+
+    Reported as not found to the customer, so it leaks nothing.
+
+    Attributes:
+        kind: The kind of record.
+        id: Its id.
+    """
+
+    code = "engine.not_yours"
+    summary = "no such record for this customer"
+    hint = "Check the id"
+    kind: str
+    id: str

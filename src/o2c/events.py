@@ -775,3 +775,346 @@ class DisputeProviderStatusIgnored(DomainEvent):
     provider_status: str
     state: str
     why: str
+
+
+# --------------------------------------------------------------------------- shipments, returns
+
+
+@attrs.frozen(kw_only=True)
+class ItemQuantity:
+    """A quantity of one order line in a parcel or a return (no value attached).
+
+    Attributes:
+        line_id: The order line.
+        sku: Its stock-keeping unit.
+        quantity: How many units.
+    """
+
+    line_id: str
+    sku: str
+    quantity: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentCreated(DomainEvent):
+    """A shipment (one parcel or consignment) was picked and packed for an order.
+
+    Attributes:
+        order_id: The order it ships.
+        customer_id: The customer.
+        lines: What it holds.
+        cod_amount: Cash the carrier is to collect on delivery, if any.
+    """
+
+    aggregate: ClassVar[str] = "shipment"
+    order_id: str
+    customer_id: str
+    lines: tuple[ItemQuantity, ...]
+    cod_amount: Money | None
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentLabelled(DomainEvent):
+    """A carrier label was bought for the shipment.
+
+    Attributes:
+        order_id: The order.
+        label_id: The carrier's label id (void it if the shipment is cancelled).
+        carrier: Carrier name.
+        service: Service bought.
+        tracking_number: The parcel's tracking number.
+        cost: What the label cost.
+    """
+
+    aggregate: ClassVar[str] = "shipment"
+    order_id: str
+    label_id: str
+    carrier: str
+    service: str
+    tracking_number: str
+    cost: Money
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentHandedOver(DomainEvent):
+    """The goods left: handed to the carrier (or the own fleet).
+
+    Attributes:
+        order_id: The order.
+        lines: What left (record it as shipped on the order).
+        carrier: Carrier name (None for the own fleet).
+        tracking_number: Tracking number, if labelled.
+        via_tracking: True when a carrier scan said so (possibly implied by a later
+            scan), False when recorded by hand.
+    """
+
+    aggregate: ClassVar[str] = "shipment"
+    order_id: str
+    lines: tuple[ItemQuantity, ...]
+    carrier: str | None
+    tracking_number: str | None
+    via_tracking: bool
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentTracked(DomainEvent):
+    """A carrier scan was recorded (``occurred_at`` is the carrier's time of the scan).
+
+    Attributes:
+        order_id: The order.
+        event_id: The carrier's id of the scan.
+        tracking_number: The parcel.
+        status: The scan, as a shipment-table event value.
+        description: The carrier's words.
+        location: Where, if known.
+        state: The shipment's state after the scan.
+        implied: Table events applied to get there, in order, when the scan was
+            not itself allowed (the carrier skipped scans); () when none was needed.
+    """
+
+    aggregate: ClassVar[str] = "shipment"
+    order_id: str
+    event_id: str
+    tracking_number: str
+    status: str
+    description: str
+    location: str
+    state: str
+    implied: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentDelivered(DomainEvent):
+    """The shipment reached the customer.
+
+    Attributes:
+        order_id: The order.
+        lines: What was delivered (record it as delivered on the order).
+        delivered_at: When (the carrier's time for a scan, else the proof's time).
+        cod_amount: Cash the carrier collected on delivery, if any.
+        via_tracking: True for a carrier scan, False for a manual proof of delivery.
+    """
+
+    aggregate: ClassVar[str] = "shipment"
+    order_id: str
+    lines: tuple[ItemQuantity, ...]
+    delivered_at: datetime
+    cod_amount: Money | None
+    via_tracking: bool
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentException(DomainEvent):
+    """The carrier reported a problem (delay, address, damage, failed attempt).
+
+    Attributes:
+        order_id: The order.
+        description: The carrier's words.
+        location: Where, if known.
+        implied: True when no exception scan came but a later scan implies one
+            (e.g. returned to sender straight from transit).
+    """
+
+    aggregate: ClassVar[str] = "shipment"
+    order_id: str
+    description: str
+    location: str
+    implied: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentLost(DomainEvent):
+    """The carrier declared the shipment lost.
+
+    Attributes:
+        order_id: The order.
+        lines: What was in it.
+    """
+
+    aggregate: ClassVar[str] = "shipment"
+    order_id: str
+    lines: tuple[ItemQuantity, ...]
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentReturnedToSender(DomainEvent):
+    """The carrier brought the shipment back undelivered.
+
+    Attributes:
+        order_id: The order.
+        lines: What came back.
+    """
+
+    aggregate: ClassVar[str] = "shipment"
+    order_id: str
+    lines: tuple[ItemQuantity, ...]
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentCancelled(DomainEvent):
+    """A shipment that had not left was cancelled.
+
+    Attributes:
+        order_id: The order.
+        reason: Why.
+        label_id: The label to void with the carrier (None when none was bought).
+        lines: What it held (back to the shelf).
+    """
+
+    aggregate: ClassVar[str] = "shipment"
+    order_id: str
+    reason: str
+    label_id: str | None
+    lines: tuple[ItemQuantity, ...]
+
+
+@attrs.frozen(kw_only=True)
+class ReturnRequested(DomainEvent):
+    """A customer asked to return goods of an order (an RMA was opened).
+
+    Attributes:
+        order_id: The order.
+        customer_id: The customer.
+        lines: What is to come back.
+        reason: The customer's reason.
+    """
+
+    aggregate: ClassVar[str] = "return"
+    order_id: str
+    customer_id: str
+    lines: tuple[ItemQuantity, ...]
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class ReturnAuthorized(DomainEvent):
+    """The return was authorised: the customer may send the goods.
+
+    Attributes:
+        order_id: The order.
+        lines: What may come back.
+    """
+
+    aggregate: ClassVar[str] = "return"
+    order_id: str
+    lines: tuple[ItemQuantity, ...]
+
+
+@attrs.frozen(kw_only=True)
+class ReturnRejected(DomainEvent):
+    """The return was refused.
+
+    Attributes:
+        order_id: The order.
+        reason: Why.
+    """
+
+    aggregate: ClassVar[str] = "return"
+    order_id: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class ReturnCancelled(DomainEvent):
+    """The return was withdrawn before any goods came back.
+
+    Attributes:
+        order_id: The order.
+        reason: Why.
+    """
+
+    aggregate: ClassVar[str] = "return"
+    order_id: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class ReturnReceived(DomainEvent):
+    """A parcel of returned goods arrived.
+
+    Attributes:
+        order_id: The order.
+        received: Units received in this parcel, per line.
+        restocked: Of those, units put back into stock (the rest is scrapped);
+            only lines with a positive quantity.
+        complete: True once every line of the return is fully received.
+    """
+
+    aggregate: ClassVar[str] = "return"
+    order_id: str
+    received: tuple[ItemQuantity, ...]
+    restocked: tuple[ItemQuantity, ...]
+    complete: bool
+
+
+@attrs.frozen(kw_only=True)
+class ReturnClosed(DomainEvent):
+    """The return was settled; it credits what was received.
+
+    Attributes:
+        order_id: The order.
+        customer_id: The customer.
+        received: Units received in all, per line (record them as returned on the
+            order and credit them).
+        short: Units authorised but never received, per line (not credited).
+        credit_note_id: The credit note issued, if any.
+        refund_ids: The refunds made, if any.
+    """
+
+    aggregate: ClassVar[str] = "return"
+    order_id: str
+    customer_id: str
+    received: tuple[ItemQuantity, ...]
+    short: tuple[ItemQuantity, ...]
+    credit_note_id: str | None
+    refund_ids: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- engine
+
+
+@attrs.frozen(kw_only=True)
+class CustomerRegistered(DomainEvent):
+    """A customer was added or its master data replaced."""
+
+    aggregate: ClassVar[str] = "customer"
+    name: str
+    currency: str
+
+
+@attrs.frozen(kw_only=True)
+class StockReceived(DomainEvent):
+    """Units were added to stock (goods in, or restocked from a return). Aggregate: the SKU."""
+
+    aggregate: ClassVar[str] = "stock"
+    quantity: Decimal
+    on_hand: Decimal
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class StockReserved(DomainEvent):
+    """Stock was held for an order line; what could not be held is backordered.
+
+    The aggregate is the order.
+    """
+
+    aggregate: ClassVar[str] = "order"
+    reservation_id: str
+    line_id: str
+    sku: str
+    reserved: Decimal
+    backordered: Decimal
+    expires_at: datetime | None
+
+
+@attrs.frozen(kw_only=True)
+class StockReleased(DomainEvent):
+    """A reservation gave its stock back (cancellation, expiry). The aggregate is the order."""
+
+    aggregate: ClassVar[str] = "order"
+    reservation_id: str
+    line_id: str
+    sku: str
+    quantity: Decimal
+    reason: str

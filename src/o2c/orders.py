@@ -1212,7 +1212,9 @@ def _record(
     order: Order, quantities: Mapping[str, object], now: datetime, action: str
 ) -> tuple[Order, tuple[LineQuantity, ...]]:
     require_aware(now)
-    _require_confirmed(order, f"record_{action}")
+    # Goods come back after an order is closed too: returns also accept COMPLETED.
+    if not (action == "return" and order.state is OrderState.COMPLETED):
+        _require_confirmed(order, f"record_{action}")
     if not quantities:
         raise InvalidOrderQuantityError(
             order_id=order.id, line_id="", value={}, reason="no line quantities given"
@@ -1295,10 +1297,13 @@ def record_invoiced(
 def record_return(
     order: Order, quantities: Mapping[str, object], now: datetime
 ) -> tuple[Order, tuple[OrderLinesReturned]]:
-    """Record quantities returned, per line id (at most what was delivered).
+    """Record quantities returned, per line id (at most what was delivered minus what
+    was already returned). A completed order takes returns too: goods come back
+    after an order is closed, and the order stays completed.
 
     Raises:
-        OrderNotConfirmedError, OrderLineNotFoundError, InvalidOrderQuantityError,
+        OrderNotConfirmedError: the order is neither confirmed nor completed.
+        OrderLineNotFoundError, InvalidOrderQuantityError,
         OrderQuantityExceededError: as for :func:`record_shipment`.
     """
     new, moved = _record(order, quantities, now, "return")

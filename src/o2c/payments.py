@@ -640,6 +640,7 @@ class Payment:
         order_id: The order paid, if any.
         customer_id: The paying customer, if known.
         method_token: The gateway's token for the payer's instrument (never a card number).
+        gateway: The name of the gateway the payment runs on, if any.
         state: Where it stands in :data:`~o2c.lifecycles.PAYMENT_WORKFLOW`.
         transactions: Every transaction, in request order.
     """
@@ -651,6 +652,7 @@ class Payment:
     order_id: str | None = attrs.field(default=None, validator=_optional_id_field("order_id"))
     customer_id: str | None = attrs.field(default=None, validator=_optional_id_field("customer_id"))
     method_token: str | None = attrs.field(default=None, validator=_check_token)
+    gateway: str | None = attrs.field(default=None, validator=_optional_id_field("gateway"))
     state: PaymentState = attrs.field(default=PaymentState.NEW, validator=_member_of(PaymentState))
     transactions: tuple[PaymentTransaction, ...] = attrs.field(default=(), converter=_tx_tuple)
 
@@ -1104,6 +1106,7 @@ def create_payment(
     order_id: str | None = None,
     customer_id: str | None = None,
     method_token: str | None = None,
+    gateway: str | None = None,
 ) -> tuple[Payment, Events]:
     """Open a payment in state *new*.
 
@@ -1115,6 +1118,7 @@ def create_payment(
         order_id: The order paid, if any.
         customer_id: The paying customer, if known.
         method_token: The gateway's token for the payer's instrument.
+        gateway: The gateway it runs on.
 
     Returns:
         ``(payment, (PaymentCreated,))``.
@@ -1133,6 +1137,7 @@ def create_payment(
         order_id=order_id,
         customer_id=customer_id,
         method_token=method_token,
+        gateway=gateway,
     )
     event = PaymentCreated(
         aggregate_id=payment.id,

@@ -885,3 +885,48 @@ def test_confirmed_orders_do_not_expire() -> None:
 def test_naive_time_is_refused() -> None:
     with pytest.raises(DomainError):
         place(make(), datetime(2026, 1, 1))
+
+
+# ------------------------------------------------------------------ returns after completion
+
+
+def _completed() -> Order:
+    order = confirmed(line("A", 2), line("B", 1))
+    order, _ = record_shipment(order, {"A": 2, "B": 1}, T1)
+    order, _ = record_delivery(order, {"A": 2, "B": 1}, T1)
+    order, _ = record_invoiced(order, {"A": 2, "B": 1}, T1)
+    order, _ = complete(order, T1)
+    assert order.state is OrderState.COMPLETED
+    return order
+
+
+def test_completed_order_takes_returns_and_stays_completed() -> None:
+    order = _completed()
+    back, events = record_return(order, {"A": 1}, T1)
+    assert back.state is OrderState.COMPLETED
+    assert back.line("A").returned == 1
+    assert back.closed_at == order.closed_at
+    assert isinstance(events[0], OrderLinesReturned)
+    assert events[0].lines[0].quantity == Decimal(1)
+    again, _ = record_return(back, {"A": 1, "B": 1}, T1)
+    assert (again.line("A").returned, again.line("B").returned) == (2, 1)
+    with pytest.raises(OrderQuantityExceededError) as info:
+        record_return(again, {"A": 1}, T1)
+    assert (info.value.available, info.value.action) == ("0", "return")
+
+
+def test_completed_order_refuses_other_progress() -> None:
+    order = _completed()
+    for record in (record_shipment, record_delivery, record_invoiced):
+        with pytest.raises(OrderNotConfirmedError) as info:
+            record(order, {"A": 1}, T1)
+        assert info.value.state == "completed"
+
+
+def test_returns_still_need_a_confirmed_or_completed_order() -> None:
+    with pytest.raises(OrderNotConfirmedError) as info:
+        record_return(make(), {"L1": 1}, T1)
+    assert info.value.action == "record_return"
+    gone, _ = cancel(confirmed(), "no", T1)
+    with pytest.raises(OrderNotConfirmedError):
+        record_return(gone, {"L1": 1}, T1)

@@ -1,0 +1,540 @@
+"""Engine part: invoicing, gateway payments, cash receipts and their application."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from o2c import cash, invoices, orders, payments
+from o2c.cash import Receipt
+from o2c.engine.core import Tx, derive_key
+from o2c.engine.records import customers, invoices_of, orders_of, payments_of, receipts_of
+from o2c.engine.sales import SalesMixin
+from o2c.errors import CustomerMismatchError, EngineStateError, NothingToDoError
+from o2c.invoices import Invoice, InvoicingBasis
+from o2c.lifecycles import InvoiceState, OrderState
+from o2c.money import Money, money_sum
+from o2c.orders import Order
+from o2c.payments import Payment, PaymentMethod, TransactionKind
+from o2c.ports import GatewayEvent, GatewayRequest, Kind
+
+__all__ = ["BillingMixin"]
+
+_OPEN = frozenset({InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID})
+
+
+class BillingMixin(SalesMixin):
+    """Invoices, payments through gateways, cash receipts and cash application."""
+
+    # -- invoicing --------------------------------------------------------------------
+
+    def invoice_order(
+        self, key: str, order_id: str, basis: InvoicingBasis | str = InvoicingBasis.SHIPPED
+    ) -> Invoice:
+        """Issue an invoice for what is shipped and not yet invoiced (``"shipped"``) or
+        for everything ordered and not yet invoiced (``"ordered"``).
+
+        The number is the next of the invoice series, taken in this unit of work, so
+        numbers have no gaps. Cash already received for the order (a card captured
+        before invoicing) is applied to the new invoice at once.
+        """
+        basis = InvoicingBasis(basis)
+
+        def run(tx: Tx) -> Invoice:
+            order = orders_of(tx.uow).require(order_id)
+            if order.state not in (OrderState.CONFIRMED, OrderState.COMPLETED):
+                raise EngineStateError(
+                    subject=f"order {order_id}", reason=f"it is {order.state.value}"
+                )
+            if basis is InvoicingBasis.SHIPPED:
+                due = {ln.line_id: ln.shipped - ln.invoiced for ln in order.lines}
+            else:
+                due = {ln.line_id: ln.quantity - ln.cancelled - ln.invoiced for ln in order.lines}
+            due = {k: v for k, v in due.items() if v > 0}
+            if not due:
+                raise NothingToDoError(subject=f"order {order_id}", reason="nothing to invoice")
+            customer = customers(tx.uow).require(order.customer_id)
+            lines = invoices.invoice_lines_from_order(order.lines, basis, quantities=due)
+            series = self.config.invoice_series
+            number = tx.number(series, self.config.number_format)
+            draft = Invoice(
+                id=number,
+                customer_id=order.customer_id,
+                currency=order.currency,
+                lines=lines,
+                terms=self.config.terms_for(customer.payment_terms),
+                rounding=order.rounding,
+                series=series,
+                order_id=order.id,
+                references=(order.id,),
+            )
+            invoice, ev = draft.issue(number, tx.now.date(), tx.now)
+            tx.emit(ev)
+            order, ev2 = orders.record_invoiced(order, due, tx.now)
+            tx.emit(ev2)
+            orders_of(tx.uow).put(order)
+            invoice = self._apply_order_cash(tx, order, invoice)
+            invoices_of(tx.uow).put(invoice)
+            return invoice
+
+        return self._command(
+            "invoice_order", key, {"order_id": order_id, "basis": basis.value}, run
+        )
+
+    def _apply_order_cash(self, tx: Tx, order: Order, invoice: Invoice) -> Invoice:
+        for payment in payments_of(tx.uow).find("order_id", order.id):
+            for receipt in receipts_of(tx.uow).find("reference", payment.id):
+                invoice = self._allocate(tx, receipt, invoice)
+        return invoice
+
+    def _allocate(
+        self, tx: Tx, receipt: Receipt, invoice: Invoice, amount: Money | None = None
+    ) -> Invoice:
+        """Apply ``amount`` (default: as much as fits) of a receipt to an invoice."""
+        if invoice.state not in _OPEN or receipt.currency != invoice.currency:
+            return invoice
+        take = amount if amount is not None else receipt.unapplied.min(invoice.open_amount)
+        if not take.is_positive():
+            return invoice
+        receipt, ev = receipt.allocate(invoice.id, take, invoice.open_amount, tx.now)
+        tx.emit(ev)
+        invoice, ev2 = invoice.apply_payment(take, receipt.id, tx.now)
+        tx.emit(ev2)
+        receipts_of(tx.uow).put(receipt)
+        invoices_of(tx.uow).put(invoice)
+        return invoice
+
+    def close_order(self, key: str, order_id: str) -> Order:
+        """Complete a fully shipped and invoiced order."""
+
+        def run(tx: Tx) -> Order:
+            order, ev = orders.complete(orders_of(tx.uow).require(order_id), tx.now)
+            tx.emit(ev)
+            orders_of(tx.uow).put(order)
+            return order
+
+        return self._command("close_order", key, {"order_id": order_id}, run)
+
+    # -- gateway payments -----------------------------------------------------------
+
+    def authorize_payment(
+        self,
+        key: str,
+        order_id: str,
+        *,
+        token: str,
+        gateway: str | None = None,
+        amount: Money | None = None,
+        method: PaymentMethod | str = PaymentMethod.CARD,
+    ) -> Payment:
+        """Open a payment for an order and authorize it (default: the order total).
+
+        The payment is *authorized*, *declined*, or waits for the gateway's answer
+        (pending or unknown: see :meth:`handle_gateway_event`).
+        """
+        fields = {
+            "order_id": order_id,
+            "token": token,
+            "gateway": gateway,
+            "amount": amount,
+            "method": str(method),
+        }
+
+        def run(tx: Tx) -> Payment:
+            order = orders_of(tx.uow).require(order_id)
+            name, _ = self.gateway(gateway)
+            payment, ev = payments.create_payment(
+                payment_id=tx.number("PAY"),
+                amount=amount if amount is not None else order.totals.total,
+                method=method,
+                now=tx.now,
+                order_id=order.id,
+                customer_id=order.customer_id,
+                method_token=token,
+                gateway=name,
+            )
+            tx.emit(ev)
+            return self._transact(tx, payment, TransactionKind.AUTHORIZE, payment.amount)
+
+        return self._command("authorize_payment", key, fields, run)
+
+    def capture_payment(self, key: str, payment_id: str, amount: Money | None = None) -> Payment:
+        """Capture (part of) an authorization; captured money becomes a receipt applied
+        to the order's open invoices (what does not fit stays unapplied)."""
+
+        def run(tx: Tx) -> Payment:
+            payment = payments_of(tx.uow).require(payment_id)
+            take = amount if amount is not None else payment.capturable
+            return self._transact(tx, payment, TransactionKind.CAPTURE, take)
+
+        return self._command(
+            "capture_payment", key, {"payment_id": payment_id, "amount": amount}, run
+        )
+
+    def void_payment(self, key: str, payment_id: str) -> Payment:
+        """Cancel the uncaptured rest of an authorization."""
+
+        def run(tx: Tx) -> Payment:
+            payment = payments_of(tx.uow).require(payment_id)
+            return self._transact(tx, payment, TransactionKind.VOID, payment.capturable)
+
+        return self._command("void_payment", key, {"payment_id": payment_id}, run)
+
+    def refund_payment(self, key: str, payment_id: str, amount: Money | None = None) -> Payment:
+        """Give captured money back through the gateway (default: all refundable).
+
+        Money applied to invoices is taken back from them first (latest first), so
+        they are open again: a refund without a credit note means the customer owes
+        again. Refunds for returns go through :meth:`close_return` instead.
+        """
+
+        def run(tx: Tx) -> Payment:
+            payment = payments_of(tx.uow).require(payment_id)
+            take = amount if amount is not None else payment.refundable
+            return self._transact(tx, payment, TransactionKind.REFUND, take)
+
+        return self._command(
+            "refund_payment", key, {"payment_id": payment_id, "amount": amount}, run
+        )
+
+    def pay_invoices(
+        self,
+        key: str,
+        customer_id: str,
+        invoice_ids: Sequence[str],
+        *,
+        token: str,
+        gateway: str | None = None,
+    ) -> Payment:
+        """Charge the customer's card for the open amount of one or several invoices
+        (self-service); the money is applied to them at once.
+
+        Raises:
+            CustomerMismatchError: an invoice is not this customer's.
+            NothingToDoError: nothing is open on them.
+        """
+        fields = {
+            "customer_id": customer_id,
+            "invoice_ids": tuple(invoice_ids),
+            "token": token,
+            "gateway": gateway,
+        }
+
+        def run(tx: Tx) -> Payment:
+            found = [self._own_invoice(tx, customer_id, i) for i in dict.fromkeys(invoice_ids)]
+            open_ = [inv for inv in found if inv.state in _OPEN]
+            if not open_:
+                raise NothingToDoError(subject=f"customer {customer_id}", reason="nothing open")
+            currency = open_[0].currency
+            if any(inv.currency != currency for inv in open_):
+                raise EngineStateError(
+                    subject=f"customer {customer_id}", reason="invoices in several currencies"
+                )
+            name, _ = self.gateway(gateway)
+            payment, ev = payments.create_payment(
+                payment_id=tx.number("PAY"),
+                amount=money_sum((inv.open_amount for inv in open_), currency),
+                method=PaymentMethod.CARD,
+                now=tx.now,
+                customer_id=customer_id,
+                method_token=token,
+                gateway=name,
+            )
+            tx.emit(ev)
+            return self._transact(
+                tx, payment, TransactionKind.SALE, payment.amount, [inv.id for inv in open_]
+            )
+
+        return self._command("pay_invoices", key, fields, run)
+
+    @staticmethod
+    def _own_invoice(tx: Tx, customer_id: str, invoice_id: str) -> Invoice:
+        invoice = invoices_of(tx.uow).get(invoice_id)
+        if invoice is None or invoice.customer_id != customer_id:
+            raise CustomerMismatchError(kind="invoice", id=invoice_id)
+        return invoice
+
+    def _transact(
+        self,
+        tx: Tx,
+        payment: Payment,
+        kind: TransactionKind,
+        amount: Money,
+        invoice_ids: Sequence[str] = (),
+    ) -> Payment:
+        """Request a transaction, call the gateway under a key derived from the
+        command's, and record its answer, all in this unit of work."""
+        if not amount.is_positive():
+            raise NothingToDoError(subject=f"payment {payment.id}", reason=f"no amount to {kind}")
+        _, gw = self.gateway(payment.gateway)
+        gkey = derive_key(tx.key, payment.id)
+        txn_id = f"T{len(payment.transactions) + 1}"
+        payment, txn, ev = payment.request(
+            transaction_id=txn_id, kind=kind, amount=amount, idempotency_key=gkey, now=tx.now
+        )
+        tx.emit(ev)
+        reference = _reference_for(payment, kind)
+        request = GatewayRequest(
+            idempotency_key=gkey,
+            payment_id=payment.id,
+            transaction_id=txn.id,
+            amount=amount,
+            token=payment.method_token,
+            reference=reference,
+        )
+        call = {
+            TransactionKind.AUTHORIZE: gw.authorize,
+            TransactionKind.SALE: gw.sale,
+            TransactionKind.CAPTURE: gw.capture,
+            TransactionKind.VOID: gw.void,
+            TransactionKind.REFUND: gw.refund,
+        }[kind]
+        outcome = call(request)
+        tx.uow.put(Kind.GATEWAY_KEY.value, gkey, (payment.id, txn.id, tuple(invoice_ids)), {})
+        return self._resolved(tx, payment, txn.id, outcome, invoice_ids)
+
+    def _resolved(
+        self,
+        tx: Tx,
+        payment: Payment,
+        txn_id: str,
+        outcome: payments.Outcome,
+        invoice_ids: Sequence[str],
+    ) -> Payment:
+        before = payment.transaction(txn_id).state
+        payment, ev = payment.resolve(txn_id, outcome, tx.now)
+        tx.emit(ev)
+        payments_of(tx.uow).put(payment)
+        txn = payment.transaction(txn_id)
+        if txn.state is before or txn.state.value != "succeeded":
+            return payment
+        if txn.kind in (TransactionKind.CAPTURE, TransactionKind.SALE):
+            self._receive(
+                tx,
+                amount=txn.amount,
+                method=payment.method.value,
+                customer_id=payment.customer_id,
+                reference=payment.id,
+                order_id=payment.order_id,
+                invoice_ids=invoice_ids,
+            )
+        elif txn.kind is TransactionKind.REFUND:
+            self._pay_back(tx, payment, txn.amount, f"{payment.id}/{txn.id}")
+        return payment
+
+    def _pay_back(self, tx: Tx, payment: Payment, amount: Money, reference: str) -> None:
+        rest = self._take_back(tx, payment.id, amount, reference)
+        if rest.is_positive():
+            raise EngineStateError(
+                subject=f"payment {payment.id}", reason=f"{rest} refunded has no receipt"
+            )
+
+    def _take_back(self, tx: Tx, payment_id: str, amount: Money, reference: str) -> Money:
+        """Money leaves a payment's receipts (a refund, a lost chargeback): unapplied
+        cash first, then cash applied to invoices, latest first (they reopen).
+
+        Returns:
+            What could not be taken (zero normally).
+        """
+        rest = amount
+        for found in reversed(receipts_of(tx.uow).find("reference", payment_id)):
+            if not rest.is_positive():
+                break
+            receipt = found
+            if receipt.unapplied < rest:
+                receipt = self._unapply(tx, receipt, rest - receipt.unapplied)
+            take = receipt.unapplied.min(rest)
+            if take.is_positive():
+                receipt, ev = receipt.refund_unapplied(take, reference, tx.now)
+                tx.emit(ev)
+                receipts_of(tx.uow).put(receipt)
+                rest = rest - take
+        return rest
+
+    def _unapply(self, tx: Tx, receipt: Receipt, amount: Money) -> Receipt:
+        rest = amount
+        for invoice_id in reversed(receipt.invoice_ids):
+            if not rest.is_positive():
+                break
+            take = receipt.applied_to(invoice_id).min(rest)
+            if not take.is_positive():
+                continue
+            invoice = invoices_of(tx.uow).require(invoice_id)
+            invoice, ev = invoice.unapply_payment(take, receipt.id, tx.now, reason="refunded")
+            tx.emit(ev)
+            invoices_of(tx.uow).put(invoice)
+            receipt, ev2 = receipt.unallocate(invoice_id, take, tx.now, ref="refund")
+            tx.emit(ev2)
+            rest = rest - take
+        receipts_of(tx.uow).put(receipt)
+        return receipt
+
+    def handle_gateway_event(self, gateway: str, event: GatewayEvent) -> Payment:
+        """Apply a gateway's later answer (a verified webhook). The event id is the
+        idempotency key, so a webhook delivered twice acts once; an answer older than
+        what is recorded changes nothing."""
+        key = derive_key(f"gateway:{gateway}", event.event_id)
+
+        def run(tx: Tx) -> Payment:
+            link = tx.uow.get(Kind.GATEWAY_KEY.value, event.idempotency_key)
+            if not isinstance(link, tuple):
+                raise EngineStateError(
+                    subject=f"gateway event {event.event_id}",
+                    reason="it answers no request o2c made",
+                )
+            payment_id, txn_id, invoice_ids = link
+            payment = payments_of(tx.uow).require(payment_id)
+            return self._resolved(tx, payment, txn_id, event.outcome, invoice_ids)
+
+        fields = {"gateway": gateway, "event": event}
+        return self._command("handle_gateway_event", key, fields, run)
+
+    def payment(self, payment_id: str) -> Payment:
+        """A payment."""
+        return self._read(lambda uow: payments_of(uow).require(payment_id))
+
+    # -- cash -------------------------------------------------------------------------
+
+    def _receive(
+        self,
+        tx: Tx,
+        *,
+        amount: Money,
+        method: str,
+        customer_id: str | None,
+        reference: str,
+        order_id: str | None = None,
+        invoice_ids: Sequence[str] = (),
+        payer_name: str | None = None,
+        payer_iban: str | None = None,
+    ) -> Receipt:
+        receipt, ev = cash.receive_cash(
+            receipt_id=tx.number("RC"),
+            amount=amount,
+            method=method,
+            received_at=tx.now,
+            reference=reference,
+            customer_id=customer_id,
+            payer_name=payer_name,
+            payer_iban=payer_iban,
+        )
+        tx.emit(ev)
+        receipts_of(tx.uow).put(receipt)
+        targets: list[Invoice] = [invoices_of(tx.uow).require(i) for i in invoice_ids]
+        if order_id is not None and not invoice_ids:
+            targets = invoices_of(tx.uow).find("order_id", order_id)
+        for invoice in targets:
+            receipt = receipts_of(tx.uow).require(receipt.id)
+            self._allocate(tx, receipt, invoice)
+        return receipts_of(tx.uow).require(receipt.id)
+
+    def receive_payment(
+        self,
+        key: str,
+        *,
+        amount: Money,
+        method: PaymentMethod | str = PaymentMethod.BANK_TRANSFER,
+        customer_id: str | None = None,
+        reference: str = "",
+        payer_name: str | None = None,
+        payer_iban: str | None = None,
+    ) -> Receipt:
+        """Record money that arrived outside a gateway (a bank transfer, a cheque).
+
+        It stays unapplied until :meth:`apply_cash` (cash application) says where.
+        """
+        fields = {
+            "amount": amount,
+            "method": str(method),
+            "customer_id": customer_id,
+            "reference": reference,
+            "payer_name": payer_name,
+            "payer_iban": payer_iban,
+        }
+
+        def run(tx: Tx) -> Receipt:
+            if customer_id is not None:
+                customers(tx.uow).require(customer_id)
+            return self._receive(
+                tx,
+                amount=amount,
+                method=str(method),
+                customer_id=customer_id,
+                reference=reference,
+                payer_name=payer_name,
+                payer_iban=payer_iban,
+            )
+
+        return self._command("receive_payment", key, fields, run)
+
+    def apply_cash(self, key: str, receipt_id: str, allocations: Mapping[str, Money]) -> Receipt:
+        """Apply a receipt's unapplied cash to invoices (amount per invoice id).
+
+        Raises:
+            OverApplicationError: more than an invoice's open amount.
+            InsufficientUnappliedCashError: more than the receipt's unapplied cash.
+        """
+        if not allocations:
+            raise NothingToDoError(subject=f"receipt {receipt_id}", reason="no allocations")
+
+        def run(tx: Tx) -> Receipt:
+            receipt = receipts_of(tx.uow).require(receipt_id)
+            for invoice_id, amount in allocations.items():
+                invoice = invoices_of(tx.uow).require(invoice_id)
+                if receipt.customer_id is None:
+                    receipt, ev = receipt.assign_customer(invoice.customer_id, tx.now)
+                    tx.emit(ev)
+                    receipts_of(tx.uow).put(receipt)
+                elif receipt.customer_id != invoice.customer_id:
+                    raise EngineStateError(
+                        subject=f"receipt {receipt_id}",
+                        reason=f"invoice {invoice_id} belongs to another customer",
+                    )
+                receipt, ev = receipt.allocate(invoice.id, amount, invoice.open_amount, tx.now)
+                invoice, ev2 = invoice.apply_payment(amount, receipt.id, tx.now)
+                tx.emit((*ev, *ev2))
+                receipts_of(tx.uow).put(receipt)
+                invoices_of(tx.uow).put(invoice)
+            return receipt
+
+        return self._command(
+            "apply_cash", key, {"receipt_id": receipt_id, "allocations": dict(allocations)}, run
+        )
+
+    def refund_unapplied(self, key: str, receipt_id: str, amount: Money, reference: str) -> Receipt:
+        """Pay unapplied cash of a receipt back to the payer (outside any gateway)."""
+
+        def run(tx: Tx) -> Receipt:
+            receipt = receipts_of(tx.uow).require(receipt_id)
+            receipt, ev = receipt.refund_unapplied(amount, reference, tx.now)
+            tx.emit(ev)
+            receipts_of(tx.uow).put(receipt)
+            return receipt
+
+        fields = {"receipt_id": receipt_id, "amount": amount, "reference": reference}
+        return self._command("refund_unapplied", key, fields, run)
+
+    def receipt(self, receipt_id: str) -> Receipt:
+        """A receipt."""
+        return self._read(lambda uow: receipts_of(uow).require(receipt_id))
+
+    def invoice(self, invoice_id: str) -> Invoice:
+        """An invoice."""
+        return self._read(lambda uow: invoices_of(uow).require(invoice_id))
+
+    def order(self, order_id: str) -> Order:
+        """An order."""
+        return self._read(lambda uow: orders_of(uow).require(order_id))
+
+
+def _reference_for(payment: Payment, kind: TransactionKind) -> str | None:
+    """The gateway reference a capture, void or refund acts on: that of the
+    authorization or sale that succeeded."""
+    if kind in (TransactionKind.AUTHORIZE, TransactionKind.SALE):
+        return None
+    for txn in payment.transactions:
+        if (
+            txn.kind in (TransactionKind.AUTHORIZE, TransactionKind.SALE)
+            and txn.state.value == "succeeded"
+        ):
+            return txn.gateway_reference
+    return None

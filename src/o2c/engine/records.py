@@ -1,0 +1,170 @@
+"""Typed repositories over a unit of work, and what each kind of record is found by.
+
+``open_customer`` indexes only records still open (orders not final, invoices with
+money owed, receipts with unapplied cash, open disputes), so exposure, matching and
+the self-service views touch the open items alone however long the history grows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from o2c.cash import Receipt
+from o2c.credit import CreditDecision
+from o2c.customers import Customer
+from o2c.disputes import Dispute
+from o2c.engine.core import Repo
+from o2c.fulfilment import Shipment
+from o2c.invoices import CreditNote, Invoice
+from o2c.lifecycles import InvoiceState, OrderState
+from o2c.orders import Order
+from o2c.payments import Payment
+from o2c.ports import Kind, UnitOfWork
+from o2c.returns import ReturnAuthorization
+
+__all__ = [
+    "credit_notes",
+    "customers",
+    "decisions",
+    "disputes_of",
+    "invoices_of",
+    "orders_of",
+    "payments_of",
+    "receipts_of",
+    "returns_of",
+    "shipments_of",
+]
+
+_OPEN_ORDERS = frozenset({OrderState.PLACED, OrderState.ON_HOLD, OrderState.CONFIRMED})
+_OPEN_INVOICES = frozenset({InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID})
+
+
+def _no_index(_record: object) -> Mapping[str, str]:
+    return {}
+
+
+def _order_index(order: Order) -> Mapping[str, str]:
+    index = {"customer_id": order.customer_id, "state": order.state.value}
+    if order.state in _OPEN_ORDERS:
+        index["open_customer"] = order.customer_id
+    return index
+
+
+def _invoice_index(invoice: Invoice) -> Mapping[str, str]:
+    index = {"customer_id": invoice.customer_id}
+    if invoice.order_id:
+        index["order_id"] = invoice.order_id
+    if invoice.number:
+        index["number"] = invoice.number
+    if invoice.state in _OPEN_INVOICES:
+        index["open_customer"] = invoice.customer_id
+    return index
+
+
+def _by_invoice(note: CreditNote) -> Mapping[str, str]:
+    return {"invoice_id": note.invoice_id}
+
+
+def _payment_index(payment: Payment) -> Mapping[str, str]:
+    index: dict[str, str] = {}
+    if payment.order_id:
+        index["order_id"] = payment.order_id
+    if payment.customer_id:
+        index["customer_id"] = payment.customer_id
+    return index
+
+
+def _receipt_index(receipt: Receipt) -> Mapping[str, str]:
+    index: dict[str, str] = {}
+    if receipt.customer_id:
+        index["customer_id"] = receipt.customer_id
+        if receipt.unapplied.is_positive():
+            index["unapplied_customer"] = receipt.customer_id
+    if receipt.reference:
+        index["reference"] = receipt.reference
+    return index
+
+
+def _shipment_index(shipment: Shipment) -> Mapping[str, str]:
+    index = {"order_id": shipment.order_id, "customer_id": shipment.customer_id}
+    if shipment.tracking_number:
+        index["tracking_number"] = shipment.tracking_number
+    return index
+
+
+def _return_index(rma: ReturnAuthorization) -> Mapping[str, str]:
+    return {"order_id": rma.order_id, "customer_id": rma.customer_id}
+
+
+def _dispute_index(dispute: Dispute) -> Mapping[str, str]:
+    index = {"customer_id": dispute.customer_id}
+    if dispute.invoice_id:
+        index["invoice_id"] = dispute.invoice_id
+    if dispute.payment_id:
+        index["payment_id"] = dispute.payment_id
+    if dispute.is_open:
+        index["open_customer"] = dispute.customer_id
+    return index
+
+
+def _decision_index(_decision: CreditDecision) -> Mapping[str, str]:
+    return {}
+
+
+def customers(uow: UnitOfWork) -> Repo[Customer]:
+    """Customers."""
+    return Repo(uow, Kind.CUSTOMER.value, _no_index)
+
+
+def orders_of(uow: UnitOfWork) -> Repo[Order]:
+    """Orders."""
+    return Repo(uow, Kind.ORDER.value, _order_index)
+
+
+def invoices_of(uow: UnitOfWork) -> Repo[Invoice]:
+    """Invoices."""
+    return Repo(uow, Kind.INVOICE.value, _invoice_index)
+
+
+def credit_notes(uow: UnitOfWork) -> Repo[CreditNote]:
+    """Credit notes."""
+    return Repo(uow, Kind.CREDIT_NOTE.value, _by_invoice)
+
+
+def payments_of(uow: UnitOfWork) -> Repo[Payment]:
+    """Payments."""
+    return Repo(uow, Kind.PAYMENT.value, _payment_index)
+
+
+def receipts_of(uow: UnitOfWork) -> Repo[Receipt]:
+    """Receipts (cash received)."""
+    return Repo(uow, Kind.RECEIPT.value, _receipt_index)
+
+
+def shipments_of(uow: UnitOfWork) -> Repo[Shipment]:
+    """Shipments."""
+    return Repo(uow, Kind.SHIPMENT.value, _shipment_index)
+
+
+def returns_of(uow: UnitOfWork) -> Repo[ReturnAuthorization]:
+    """Returns (RMAs)."""
+    return Repo(uow, Kind.RETURN.value, _return_index)
+
+
+def disputes_of(uow: UnitOfWork) -> Repo[Dispute]:
+    """Disputes."""
+    return Repo(uow, Kind.DISPUTE.value, _dispute_index)
+
+
+class _DecisionRepo(Repo[CreditDecision]):
+    """Credit decisions are stored under their order's id."""
+
+    __slots__ = ()
+
+    def put(self, record: CreditDecision) -> None:
+        self._uow.put(Kind.CREDIT_DECISION.value, record.order_id, record, {})
+
+
+def decisions(uow: UnitOfWork) -> Repo[CreditDecision]:
+    """The last credit decision per order."""
+    return _DecisionRepo(uow, Kind.CREDIT_DECISION.value, _decision_index)

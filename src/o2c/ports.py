@@ -1,0 +1,603 @@
+"""Ports: the typed Protocols that adapters implement, and the values that cross them.
+
+The engine (:mod:`o2c.engine`) talks to the outside world only through these roles:
+
+* **storage**: :class:`Storage` opens a :class:`UnitOfWork`, a transaction over
+  *records* of a few kinds (orders, invoices, ...), the idempotency table, invoice
+  number series and the event outbox. :class:`Repository` is the typed view of one
+  kind that the engine builds on top of it.
+* **inventory**: :class:`Inventory` keeps stock and reservations. It is handed the
+  unit of work, so an inventory kept in the same store commits with the rest; one kept
+  elsewhere (a WMS) must make its calls idempotent under the keys it is given.
+* **payment gateway**: :class:`PaymentGateway` (authorize, capture, void, refund,
+  status); business outcomes are values (:data:`o2c.payments.Outcome`), never
+  exceptions.
+* **carrier**: :class:`Carrier` (rates, labels, tracking).
+* **tax**: :class:`TaxProvider` picks the tax rates of a line.
+* **notification**: :class:`Notifier` sends what the engine wants a person to read.
+* **statement reader**: :class:`StatementReader` turns a bank statement file into
+  :class:`StatementLine` values (readers arrive with cash application).
+
+Only :class:`~o2c.money.Money` crosses a port for amounts: never a float, never an
+amount apart from its currency. Every call that has an effect outside o2c carries an
+idempotency key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol, TypeVar, runtime_checkable
+
+import attrs
+
+from o2c.customers import Address
+from o2c.events import DomainEvent
+from o2c.lifecycles import ShipmentEvent
+from o2c.money import Money
+from o2c.payments import Outcome
+from o2c.pricing import TaxRate
+
+__all__ = [
+    "Carrier",
+    "GatewayEvent",
+    "GatewayRequest",
+    "IdempotencyRecord",
+    "Inventory",
+    "Kind",
+    "Label",
+    "Notification",
+    "Notifier",
+    "OutboxEntry",
+    "PaymentGateway",
+    "Rate",
+    "Repository",
+    "Reservation",
+    "ReservationRequest",
+    "ShipmentRequest",
+    "StatementLine",
+    "StatementReader",
+    "StockLevel",
+    "Storage",
+    "TaxProvider",
+    "TaxQuery",
+    "TrackingEvent",
+    "UnitOfWork",
+]
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- storage
+
+
+class Kind(StrEnum):
+    """The kinds of record the engine stores. Adapters may use them as table names."""
+
+    CUSTOMER = "customer"
+    ORDER = "order"
+    SHIPMENT = "shipment"
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    PAYMENT = "payment"
+    RECEIPT = "receipt"
+    RETURN = "return"
+    DISPUTE = "dispute"
+    STOCK = "stock"
+    RESERVATION = "reservation"
+    CREDIT_DECISION = "credit_decision"
+    GATEWAY_KEY = "gateway_key"
+
+
+@attrs.frozen(kw_only=True)
+class IdempotencyRecord:
+    """The stored first answer to a mutating engine call.
+
+    Attributes:
+        key: The caller's idempotency key (1-255 printable ASCII characters).
+        operation: The engine method called, e.g. ``"place_order"``.
+        fingerprint: One ``(field, canonical text)`` pair per argument, in call order;
+            a replay whose pairs differ names the first differing field.
+        result: What the call returned; replays return this very value.
+        created_at: When the first call committed.
+    """
+
+    key: str
+    operation: str
+    fingerprint: tuple[tuple[str, str], ...]
+    result: object
+    created_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class OutboxEntry:
+    """An event written in the same unit of work as the change that caused it.
+
+    Attributes:
+        seq: Position in the outbox, strictly increasing in commit order.
+        event: The domain event.
+    """
+
+    seq: int
+    event: DomainEvent
+
+
+class UnitOfWork(Protocol):
+    """One transaction: every change made through it commits together or not at all.
+
+    Records are stored by ``(kind, id)``; ``index`` names the fields a record can be
+    found by (``customer_id``, ``order_id`` ...). Reads see this unit's own writes.
+    Nothing written is visible to other units of work before :meth:`commit`, and
+    nothing at all after :meth:`rollback` or an exception inside the ``with`` block.
+    """
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None: ...
+
+    def get(self, kind: str, record_id: str) -> object | None:
+        """The record, or None."""
+        ...
+
+    def put(
+        self, kind: str, record_id: str, record: object, index: Mapping[str, str] | None = None
+    ) -> None:
+        """Insert or replace a record (a write)."""
+        ...
+
+    def find(self, kind: str, field: str, value: str) -> list[object]:
+        """Records of ``kind`` whose ``index[field] == value``, in insertion order."""
+        ...
+
+    def all(self, kind: str) -> list[object]:
+        """Every record of ``kind``, in insertion order."""
+        ...
+
+    def next_number(self, series: str) -> int:
+        """The next number of a gap-free series (1, 2, ...); taken only if this commits."""
+        ...
+
+    def get_idempotency(self, key: str) -> IdempotencyRecord | None:
+        """The stored answer under ``key``, or None."""
+        ...
+
+    def put_idempotency(self, record: IdempotencyRecord) -> None:
+        """Store an answer (a write). A second record under the same key is refused."""
+        ...
+
+    def append_events(self, events: Sequence[DomainEvent]) -> None:
+        """Add events to the outbox (a write); they get ``seq`` numbers at commit."""
+        ...
+
+    def commit(self) -> None:
+        """Make every write visible at once."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard every write."""
+        ...
+
+
+class Storage(Protocol):
+    """Where o2c keeps its records."""
+
+    def begin(self) -> UnitOfWork:
+        """Open a unit of work (use it as a context manager)."""
+        ...
+
+    def pending_events(self, limit: int = 1000) -> list[OutboxEntry]:
+        """Committed events not yet marked delivered, oldest first."""
+        ...
+
+    def mark_delivered(self, seqs: Sequence[int]) -> None:
+        """Record that these outbox entries reached every subscriber."""
+        ...
+
+
+class Repository(Protocol[T]):
+    """A typed view of one kind of record inside a unit of work."""
+
+    def get(self, record_id: str) -> T | None:
+        """The record or None."""
+        ...
+
+    def require(self, record_id: str) -> T:
+        """The record, or :class:`~o2c.errors.NotFoundError`."""
+        ...
+
+    def put(self, record: T) -> None:
+        """Insert or replace."""
+        ...
+
+    def find(self, field: str, value: str) -> list[T]:
+        """Records whose index field equals ``value``."""
+        ...
+
+
+# --------------------------------------------------------------------------- inventory
+
+
+@attrs.frozen(kw_only=True)
+class ReservationRequest:
+    """Ask for stock for one order line.
+
+    Attributes:
+        reservation_id: Id for the reservation (the engine derives it from the order).
+        order_id: The order.
+        line_id: The order line.
+        sku: What to reserve.
+        quantity: How many units are wanted (positive).
+        expires_at: When an unshipped reservation lapses (None: never).
+    """
+
+    reservation_id: str
+    order_id: str
+    line_id: str
+    sku: str
+    quantity: Decimal
+    expires_at: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Reservation:
+    """Stock held for one order line.
+
+    Attributes:
+        id: Reservation id.
+        order_id: The order.
+        line_id: The order line.
+        sku: The stock-keeping unit.
+        requested: Units asked for.
+        reserved: Units held now (less than requested when stock was short: the rest
+            is backordered).
+        consumed: Units shipped out of it.
+        released: True once released or expired (it then holds nothing).
+        expires_at: When it lapses if not shipped (None: never).
+    """
+
+    id: str
+    order_id: str
+    line_id: str
+    sku: str
+    requested: Decimal
+    reserved: Decimal
+    consumed: Decimal = Decimal(0)
+    released: bool = False
+    expires_at: datetime | None = None
+
+    @property
+    def backordered(self) -> Decimal:
+        """Units asked for and neither held nor shipped."""
+        if self.released:
+            return Decimal(0)
+        return self.requested - self.reserved - self.consumed
+
+
+@attrs.frozen(kw_only=True)
+class StockLevel:
+    """Stock of one SKU.
+
+    Attributes:
+        sku: The stock-keeping unit.
+        on_hand: Units in the warehouse (reserved ones included).
+        reserved: Units held for orders; never more than ``on_hand``.
+    """
+
+    sku: str
+    on_hand: Decimal
+    reserved: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        """Units that can still be reserved."""
+        return self.on_hand - self.reserved
+
+
+class Inventory(Protocol):
+    """Stock and reservations. Every method gets the caller's unit of work."""
+
+    def level(self, uow: UnitOfWork, sku: str) -> StockLevel:
+        """Current stock of ``sku`` (zero for an unknown SKU)."""
+        ...
+
+    def receive(self, uow: UnitOfWork, sku: str, quantity: Decimal, now: datetime) -> StockLevel:
+        """Add units to stock (goods received, or restocked from a return)."""
+        ...
+
+    def reserve(self, uow: UnitOfWork, request: ReservationRequest, now: datetime) -> Reservation:
+        """Hold up to ``request.quantity`` available units; the rest is backordered.
+
+        Reserving an id that exists tops it up towards its requested quantity
+        (backorder allocation) instead of creating a second reservation.
+        """
+        ...
+
+    def consume(
+        self, uow: UnitOfWork, reservation_id: str, quantity: Decimal, now: datetime
+    ) -> Reservation:
+        """Ship ``quantity`` units out of a reservation (they leave ``on_hand``)."""
+        ...
+
+    def release(self, uow: UnitOfWork, reservation_id: str, now: datetime) -> Reservation:
+        """Give back what a reservation holds; its backorder is dropped."""
+        ...
+
+    def reservations_for(self, uow: UnitOfWork, order_id: str) -> list[Reservation]:
+        """Every reservation of an order."""
+        ...
+
+    def expire(self, uow: UnitOfWork, now: datetime) -> list[Reservation]:
+        """Release every reservation whose ``expires_at`` is at or before ``now``."""
+        ...
+
+
+# --------------------------------------------------------------------------- payment gateway
+
+
+@attrs.frozen(kw_only=True)
+class GatewayRequest:
+    """One call to a payment gateway.
+
+    Attributes:
+        idempotency_key: Reaches the gateway; a repeat executes nothing twice.
+        payment_id: o2c's payment.
+        transaction_id: o2c's transaction.
+        amount: What to move.
+        token: The payer's instrument token (authorize and sale).
+        reference: The gateway's reference of the authorization or charge that a
+            capture, void or refund acts on.
+    """
+
+    idempotency_key: str
+    payment_id: str
+    transaction_id: str
+    amount: Money
+    token: str | None = None
+    reference: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class GatewayEvent:
+    """A gateway's later word on a transaction (a webhook, once verified and parsed).
+
+    Attributes:
+        event_id: The gateway's event id; the same event delivered twice shares it.
+        idempotency_key: The key of the request it answers (o2c sent it).
+        outcome: What became of the request.
+        occurred_at: When the gateway says it happened.
+    """
+
+    event_id: str
+    idempotency_key: str
+    outcome: Outcome
+    occurred_at: datetime
+
+
+class PaymentGateway(Protocol):
+    """A payment service provider. Outcomes are values; only infrastructure failures
+    raise, as :class:`~o2c.errors.AdapterError` saying whether a retry may help."""
+
+    def authorize(self, request: GatewayRequest) -> Outcome:
+        """Hold funds on the payer's instrument."""
+        ...
+
+    def sale(self, request: GatewayRequest) -> Outcome:
+        """Authorize and capture at once."""
+        ...
+
+    def capture(self, request: GatewayRequest) -> Outcome:
+        """Take (part of) an authorization."""
+        ...
+
+    def void(self, request: GatewayRequest) -> Outcome:
+        """Cancel an authorization's uncaptured rest."""
+        ...
+
+    def refund(self, request: GatewayRequest) -> Outcome:
+        """Return (part of) captured money."""
+        ...
+
+    def status(self, request: GatewayRequest) -> Outcome:
+        """Ask what became of an earlier request (same key); used for unknown outcomes."""
+        ...
+
+
+# --------------------------------------------------------------------------- carrier
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentRequest:
+    """What a carrier needs to quote and label a parcel.
+
+    Attributes:
+        shipment_id: o2c's shipment.
+        ship_to: Destination.
+        weight_grams: Total weight (positive).
+        parcels: Number of parcels.
+        declared_value: Value of the goods.
+        cod_amount: Amount the carrier collects on delivery, if any.
+    """
+
+    shipment_id: str
+    ship_to: Address
+    weight_grams: int
+    parcels: int = 1
+    declared_value: Money | None = None
+    cod_amount: Money | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Rate:
+    """A carrier's price for a service.
+
+    Attributes:
+        carrier: Carrier name.
+        service: Service code, e.g. ``"standard"``.
+        amount: Price.
+        transit_days: Promised days in transit.
+    """
+
+    carrier: str
+    service: str
+    amount: Money
+    transit_days: int
+
+
+@attrs.frozen(kw_only=True)
+class Label:
+    """A bought shipping label.
+
+    Attributes:
+        label_id: The carrier's label id.
+        carrier: Carrier name.
+        service: Service bought.
+        tracking_number: Tracking number.
+        cost: What it cost.
+        document: The label itself (PDF, ZPL...), opaque to o2c.
+    """
+
+    label_id: str
+    carrier: str
+    service: str
+    tracking_number: str
+    cost: Money
+    document: bytes = b""
+
+
+@attrs.frozen(kw_only=True)
+class TrackingEvent:
+    """One carrier scan, normalised.
+
+    Attributes:
+        event_id: The carrier's id for the scan (duplicates share it).
+        tracking_number: The parcel.
+        occurred_at: When the carrier saw it (timezone-aware).
+        status: What it means for the shipment, as a shipment-table event.
+        description: The carrier's own words.
+        location: Where, if known.
+    """
+
+    event_id: str
+    tracking_number: str
+    occurred_at: datetime
+    status: ShipmentEvent
+    description: str = ""
+    location: str = ""
+
+
+class Carrier(Protocol):
+    """A parcel carrier."""
+
+    def rates(self, request: ShipmentRequest) -> list[Rate]:
+        """Quotes for every service that can take the parcel (may be empty)."""
+        ...
+
+    def buy_label(self, request: ShipmentRequest, rate: Rate, idempotency_key: str) -> Label:
+        """Buy a label; the same key returns the same label."""
+        ...
+
+    def void_label(self, label_id: str) -> None:
+        """Cancel an unused label."""
+        ...
+
+    def track(self, tracking_number: str) -> list[TrackingEvent]:
+        """Every scan so far, in the carrier's order (may repeat or be out of order)."""
+        ...
+
+
+# --------------------------------------------------------------------------- tax, notification
+
+
+@attrs.frozen(kw_only=True)
+class TaxQuery:
+    """What a tax provider decides from.
+
+    Attributes:
+        customer_id: The buyer.
+        ship_to: Where the goods go.
+        sku: What is sold.
+        currency: The order's currency.
+    """
+
+    customer_id: str
+    ship_to: Address
+    sku: str
+    currency: str
+
+
+class TaxProvider(Protocol):
+    """Chooses the tax rates of an order line."""
+
+    def rates_for(self, query: TaxQuery) -> tuple[TaxRate, ...] | None:
+        """The rates, or None to keep the rates the caller gave."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class Notification:
+    """Something a person should read.
+
+    Attributes:
+        kind: What it is about, e.g. ``"order.held"`` or ``"invoice.issued"``.
+        customer_id: Whom it concerns.
+        subject: One line.
+        body: Plain text.
+        locale: The reader's locale.
+        related_id: The order, invoice ... it is about.
+    """
+
+    kind: str
+    customer_id: str
+    subject: str
+    body: str
+    locale: str = "en_US"
+    related_id: str = ""
+
+
+class Notifier(Protocol):
+    """Delivers notifications (mail, chat, a ticket ...)."""
+
+    def send(self, notification: Notification) -> None:
+        """Send it; called after the unit of work committed."""
+        ...
+
+
+# --------------------------------------------------------------------------- statements
+
+
+@attrs.frozen(kw_only=True)
+class StatementLine:
+    """One booked movement on a bank account.
+
+    Attributes:
+        line_id: Unique within the statement file (bank reference or position).
+        account: The statement's account (IBAN or number).
+        booking_date: Booking date.
+        value_date: Value date.
+        amount: Signed: positive money in, negative money out.
+        payer_name: Counterparty name.
+        payer_account: Counterparty IBAN or number.
+        remittance: Free-text or structured remittance information.
+        end_to_end_id: End-to-end reference, if any.
+    """
+
+    line_id: str
+    account: str
+    booking_date: date
+    value_date: date
+    amount: Money
+    payer_name: str = ""
+    payer_account: str = ""
+    remittance: str = ""
+    end_to_end_id: str = ""
+
+
+@runtime_checkable
+class StatementReader(Protocol):
+    """Reads one bank statement format."""
+
+    def read(self, data: bytes) -> Iterator[StatementLine]:
+        """The lines of a statement file; a malformed file raises a typed error."""
+        ...
