@@ -27,6 +27,7 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
+from o2c._evolve import evolved
 from o2c.errors import (
     AllocationExceedsOpenAmountError,
     CashConservationError,
@@ -420,7 +421,7 @@ class Receipt:
                 open_amount=invoice_open,
             )
         entry = Allocation(invoice_id=invoice_id, amount=amount, at=now, ref=ref)
-        receipt = attrs.evolve(self, allocations=(*self.allocations, entry))
+        receipt = evolved(self, allocations=(*self.allocations, entry))
         event = CashAllocated(
             aggregate_id=self.id,
             occurred_at=now,
@@ -467,7 +468,7 @@ class Receipt:
                 applied=applied,
             )
         entry = Allocation(invoice_id=invoice_id, amount=-amount, at=now, ref=ref)
-        receipt = attrs.evolve(self, allocations=(*self.allocations, entry))
+        receipt = evolved(self, allocations=(*self.allocations, entry))
         event = CashUnallocated(
             aggregate_id=self.id,
             occurred_at=now,
@@ -510,7 +511,7 @@ class Receipt:
                 unapplied=self.unapplied,
             )
         entry = Refund(amount=amount, at=now, reference=reference)
-        receipt = attrs.evolve(self, refunds=(*self.refunds, entry))
+        receipt = evolved(self, refunds=(*self.refunds, entry))
         event = UnappliedCashRefunded(
             aggregate_id=self.id,
             occurred_at=now,

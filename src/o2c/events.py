@@ -1078,7 +1078,7 @@ class CustomerRegistered(DomainEvent):
     """A customer was added or its master data replaced."""
 
     aggregate: ClassVar[str] = "customer"
-    name: str
+    customer_name: str
     currency: str
 
 

@@ -45,6 +45,7 @@ from typing import Any, Protocol
 import attrs
 
 from o2c import terms as _terms
+from o2c._evolve import evolved
 from o2c.clock import require_aware
 from o2c.errors import (
     CreditExceedsInvoiceError,
@@ -573,7 +574,7 @@ class Invoice:
             current=new_state.value,
             trigger=event.value,
         )
-        return attrs.evolve(self, state=new_state), (changed,)
+        return evolved(self, state=new_state), (changed,)
 
     # -- operations ---------------------------------------------------------------
 
@@ -639,7 +640,7 @@ class Invoice:
         if amount > self.open_amount:
             raise self._over("payment", amount)
         applications = _add(self.applications, payment_ref, amount)
-        inv = attrs.evolve(self, applications=applications)
+        inv = evolved(self, applications=applications)
         event = InvoicePaymentApplied(
             aggregate_id=self.id,
             occurred_at=now,
@@ -674,7 +675,7 @@ class Invoice:
                 amount=str(amount),
                 applied=str(applied),
             )
-        inv = attrs.evolve(self, applications=_add(self.applications, payment_ref, -amount))
+        inv = evolved(self, applications=_add(self.applications, payment_ref, -amount))
         event = InvoicePaymentUnapplied(
             aggregate_id=self.id,
             occurred_at=now,

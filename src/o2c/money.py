@@ -75,6 +75,7 @@ _EXACT: Final = decimal.Context(
     ],
 )
 _ZERO: Final = Decimal(0)
+_ZEROS: dict[str, Money] = {}
 _HUNDRED: Final = Decimal(100)
 
 
@@ -286,7 +287,13 @@ class Money:
     @classmethod
     def zero(cls, currency: str) -> Money:
         """Zero in ``currency``, at the currency's minor-unit scale."""
-        return cls(_ZERO.scaleb(-minor_units(currency)), currency)
+        # Money is immutable, so one zero per currency serves every caller.
+        found = _ZEROS.get(currency)
+        if found is None or cls is not Money:
+            found = cls(_ZERO.scaleb(-minor_units(currency)), currency)
+            if cls is Money:
+                _ZEROS[currency] = found
+        return found
 
     @classmethod
     def parse(cls, text: str, currency: str) -> Money:
@@ -468,10 +475,13 @@ def money_sum(items: Iterable[Money], currency: str) -> Money:
     Raises:
         CurrencyMismatchError: an item is in another currency.
     """
-    total = Money.zero(currency)
+    zero = Money.zero(currency)
+    total = zero.amount
+    add = _EXACT.add
     for item in items:
-        total = total + item
-    return total
+        # The checks of Money.__add__, without a Money per partial sum.
+        total = _exact(add, total, zero._same(item).amount)
+    return Money._trusted(total, currency)
 
 
 @lru_cache(maxsize=512)

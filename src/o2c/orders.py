@@ -32,6 +32,7 @@ from typing import Final, cast
 
 import attrs
 
+from o2c._evolve import evolved
 from o2c.clock import require_aware
 from o2c.customers import Address, Customer
 from o2c.errors import (
@@ -936,7 +937,7 @@ def place(order: Order, now: datetime) -> tuple[Order, tuple[OrderPlaced]]:
     require_aware(now)
     state = ORDER_WORKFLOW.apply(order.state, OrderEvent.PLACE)
     _refuse_if_expired(order, now, "place")
-    new = attrs.evolve(order, state=state, placed_at=now)
+    new = evolved(order, state=state, placed_at=now)
     totals = new.totals
     event = OrderPlaced(
         aggregate_id=order.id,
@@ -959,7 +960,7 @@ def approve(order: Order, now: datetime) -> tuple[Order, tuple[OrderApproved]]:
     require_aware(now)
     state = ORDER_WORKFLOW.apply(order.state, OrderEvent.APPROVE)
     _refuse_if_expired(order, now, "approve")
-    new = attrs.evolve(order, state=state, confirmed_at=order.confirmed_at or now)
+    new = evolved(order, state=state, confirmed_at=order.confirmed_at or now)
     event = OrderApproved(
         aggregate_id=order.id,
         occurred_at=now,
@@ -987,7 +988,7 @@ def hold(
     _require_text(reason=reason, by=by)
     state = ORDER_WORKFLOW.apply(order.state, OrderEvent.HOLD)
     record = Hold(kind=hold_kind, reason=reason, placed_by=by, at=now)
-    new = attrs.evolve(order, state=state, holds=(*order.holds, record))
+    new = evolved(order, state=state, holds=(*order.holds, record))
     event = OrderHeld(
         aggregate_id=order.id,
         occurred_at=now,
@@ -1009,7 +1010,7 @@ def release(
     require_aware(now)
     state = ORDER_WORKFLOW.apply(order.state, OrderEvent.RELEASE)
     kinds = tuple(h.kind.value for h in order.active_holds)
-    new = attrs.evolve(order, state=state, holds=_release_all(order.holds, by, now, "released"))
+    new = evolved(order, state=state, holds=_release_all(order.holds, by, now, "released"))
     event = OrderReleased(aggregate_id=order.id, occurred_at=now, kinds=kinds, released_by=by or "")
     return new, (event,)
 
@@ -1064,7 +1065,7 @@ def reject(order: Order, reason: str, now: datetime) -> tuple[Order, tuple[Order
     _require_text(reason=reason)
     state = ORDER_WORKFLOW.apply(order.state, OrderEvent.REJECT)
     _refuse_if_in_progress(order, "reject")
-    new = attrs.evolve(order, state=state, rejection_reason=reason, closed_at=now)
+    new = evolved(order, state=state, rejection_reason=reason, closed_at=now)
     event = OrderRejected(
         aggregate_id=order.id, occurred_at=now, reason=reason, total=order.totals.total
     )
@@ -1085,7 +1086,7 @@ def cancel(order: Order, reason: str, now: datetime) -> tuple[Order, tuple[Order
     _require_text(reason=reason)
     state = ORDER_WORKFLOW.apply(order.state, OrderEvent.CANCEL)
     _refuse_if_in_progress(order, "cancel")
-    new = attrs.evolve(order, state=state, cancellation_reason=reason, closed_at=now)
+    new = evolved(order, state=state, cancellation_reason=reason, closed_at=now)
     event = OrderCancelled(
         aggregate_id=order.id, occurred_at=now, reason=reason, total=order.totals.total
     )
@@ -1123,7 +1124,7 @@ def expire(order: Order, now: datetime) -> tuple[Order, tuple[OrderExpired]]:
         raise not_due("the order was confirmed; confirmed orders do not expire")
     if now < order.expires_at:
         raise not_due(f"it expires at {order.expires_at.isoformat()}")
-    new = attrs.evolve(order, state=state, closed_at=now)
+    new = evolved(order, state=state, closed_at=now)
     event = OrderExpired(
         aggregate_id=order.id,
         occurred_at=now,
@@ -1153,17 +1154,16 @@ def complete(order: Order, now: datetime) -> tuple[Order, tuple[OrderCompleted]]
     open_lines = tuple(line.line_id for line in order.lines if not line.is_fulfilled)
     if open_lines:
         raise OrderNotFulfilledError(order_id=order.id, lines=open_lines)
-    new = attrs.evolve(order, state=state, closed_at=now)
+    new = evolved(order, state=state, closed_at=now)
     return new, (OrderCompleted(aggregate_id=order.id, occurred_at=now, total=order.totals.total),)
 
 
 # --------------------------------------------------------------------------- progress
 
 
-def _line_value(order: Order, line: OrderLine, quantity: Decimal) -> Money:
+def _line_value(line: OrderLine, net: Money, quantity: Decimal) -> Money:
     # The share of the line's net for `quantity` units, by largest remainder, so the
     # shares of a fully shipped line sum to its net exactly.
-    net = compute_line(line, order.rounding).net
     rest = _sub(line.quantity, quantity)
     if rest <= 0:
         return net
@@ -1176,9 +1176,9 @@ def _moved(order: Order, amounts: Mapping[str, Decimal]) -> tuple[LineQuantity, 
             line_id=line.line_id,
             sku=line.sku,
             quantity=amounts[line.line_id],
-            net_value=_line_value(order, line, amounts[line.line_id]),
+            net_value=_line_value(line, priced.net, amounts[line.line_id]),
         )
-        for line in order.lines
+        for line, priced in zip(order.lines, order.totals.lines, strict=True)
         if line.line_id in amounts
     )
 
@@ -1200,12 +1200,12 @@ def _available(line: OrderLine, action: str) -> Decimal:
 
 def _bump(line: OrderLine, action: str, qty: Decimal) -> OrderLine:
     if action == "ship":
-        return attrs.evolve(line, shipped=_add(line.shipped, qty))
+        return evolved(line, shipped=_add(line.shipped, qty))
     if action == "deliver":
-        return attrs.evolve(line, delivered=_add(line.delivered, qty))
+        return evolved(line, delivered=_add(line.delivered, qty))
     if action == "invoice":
-        return attrs.evolve(line, invoiced=_add(line.invoiced, qty))
-    return attrs.evolve(line, returned=_add(line.returned, qty))
+        return evolved(line, invoiced=_add(line.invoiced, qty))
+    return evolved(line, returned=_add(line.returned, qty))
 
 
 def _record(
@@ -1249,7 +1249,7 @@ def _record(
         _bump(line, action, amounts[line.line_id]) if line.line_id in amounts else line
         for line in order.lines
     )
-    return attrs.evolve(order, lines=lines), _moved(order, amounts)
+    return evolved(order, lines=lines), _moved(order, amounts)
 
 
 def record_shipment(

@@ -37,6 +37,7 @@ from typing import Any, ClassVar, Final, TypeAlias, cast
 
 import attrs
 
+from o2c._evolve import evolved
 from o2c.errors import (
     CardDataRefusedError,
     ContradictoryOutcomeError,
@@ -213,6 +214,9 @@ def redact_card_numbers(text: str) -> str:
     return "".join(chars)
 
 
+_CONTROL_CHARS: Final = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def check_free_text(
     value: object,
     *,
@@ -248,7 +252,7 @@ def check_free_text(
         raise error(
             f"{field} is too long", field=field, reason=f"longer than {max_length} characters"
         )
-    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+    if _CONTROL_CHARS.search(value):
         raise error(f"{field} has control characters", field=field, reason="control characters")
     if scan_card_numbers and contains_card_number(value):
         raise CardDataRefusedError(f"{field} looks like it holds a card number", field=field)
@@ -605,7 +609,7 @@ class PaymentTransaction:
 
     def _answered(self, outcome: Outcome, now: datetime) -> PaymentTransaction:
         """This transaction after recording one more answer (state unchanged)."""
-        return attrs.evolve(
+        return evolved(
             self,
             attempts=self.attempts + 1,
             last_attempt_at=now,
@@ -837,7 +841,7 @@ class Payment:
         if amount.currency != self.currency:
             raise CurrencyMismatchError(left=self.currency, right=amount.currency)
         self._check_allowed(kind, amount)
-        updated = attrs.evolve(self, transactions=(*self.transactions, tx))
+        updated = evolved(self, transactions=(*self.transactions, tx))
         event = PaymentRequested(
             aggregate_id=self.id,
             occurred_at=now,
@@ -995,7 +999,7 @@ class Payment:
             return self._with(answered), ()
         new_state = TRANSACTION_WORKFLOW.apply(tx.state, outcome.event)
         reason = outcome.reason if isinstance(outcome, Failed) else None
-        moved = attrs.evolve(
+        moved = evolved(
             answered,
             state=new_state,
             decline_reason=reason,
@@ -1005,12 +1009,12 @@ class Payment:
         events: list[DomainEvent] = [_transaction_event(self.id, moved, now)]
         payment_event = _payment_event(updated, moved)
         if payment_event is not None:
-            updated = attrs.evolve(updated, state=PAYMENT_WORKFLOW.apply(self.state, payment_event))
+            updated = evolved(updated, state=PAYMENT_WORKFLOW.apply(self.state, payment_event))
             events.append(_payment_moved_event(updated, moved, now))
         return updated, tuple(events)
 
     def _with(self, tx: PaymentTransaction) -> Payment:
-        return attrs.evolve(
+        return evolved(
             self, transactions=tuple(tx if t.id == tx.id else t for t in self.transactions)
         )
 

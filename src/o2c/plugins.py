@@ -26,6 +26,7 @@ cannot be honoured, so :meth:`Plugins.register` refuses them on o2c hooks.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib.metadata
 import inspect
 from collections.abc import Iterable, Mapping, Sequence
@@ -94,6 +95,12 @@ class _Named(Protocol):
 R = TypeVar("R", bound=_Named)
 
 
+@functools.cache
+def _default_policy() -> CreditPolicy:
+    # Policies are immutable; build the default once rather than on every order.
+    return CreditPolicy.default()
+
+
 class _Defaults:
     """o2c's own hook implementations; registered by :class:`Plugins` as ``o2c.defaults``."""
 
@@ -105,7 +112,7 @@ class _Defaults:
             CreditPolicyError: An extra rule is named like a built-in one.
         """
         del customer_id  # the default policy is the same for every customer
-        policy = CreditPolicy.default()
+        policy = _default_policy()
         return attrs.evolve(policy, rules=policy.rules + rules) if rules else policy
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Protocol
 
 import attrs
 
@@ -194,9 +194,43 @@ class Totals:
 def compute_totals(lines: Sequence[Chargeable], currency: str, policy: RoundingPolicy) -> Totals:
     """Totals of a document made of ``lines``, all in ``currency``.
 
+    Totals depend only on the priced fields of the lines, so documents that change
+    in other ways (an order recording a shipment) reuse the totals already computed.
+
     Raises:
         CurrencyMismatchError: a line is priced in another currency.
     """
+    key = (
+        currency,
+        policy,
+        tuple(
+            (ln.quantity, ln.unit_price, ln.discount_percent, ln.discount_amount, ln.tax_rates)
+            for ln in lines
+        ),
+    )
+    try:
+        return _totals_cache(key, lines, currency, policy)
+    except TypeError:  # an unhashable hand-made line: compute without the cache
+        return _compute_totals(lines, currency, policy)
+
+
+_CACHE: dict[object, Totals] = {}
+_CACHE_LIMIT: Final = 8192
+
+
+def _totals_cache(
+    key: object, lines: Sequence[Chargeable], currency: str, policy: RoundingPolicy
+) -> Totals:
+    found = _CACHE.get(key)
+    if found is None:
+        found = _compute_totals(lines, currency, policy)
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[key] = found
+    return found
+
+
+def _compute_totals(lines: Sequence[Chargeable], currency: str, policy: RoundingPolicy) -> Totals:
     amounts = tuple(compute_line(line, policy) for line in lines)
     net = money_sum((a.net for a in amounts), currency)
     order: list[str] = []

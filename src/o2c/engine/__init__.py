@@ -82,7 +82,8 @@ class O2C(ViewsMixin):
         pm = plugins if plugins is not None else Plugins()
         if load_entrypoints:
             pm.load_entrypoints()
-            pm.check()
+        if plugins is not None or load_entrypoints:
+            pm.check()  # a misspelt hook fails here, loudly, not later in silence
         self.plugins = pm
         all_gateways: dict[str, PaymentGateway] = {
             name: rec.factory() for name, rec in pm.gateways().items()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -19,6 +19,7 @@ from o2c.engine.records import (
     receipts_of,
     returns_of,
 )
+from o2c.engine.sales import canonical_quantities
 from o2c.engine.shipping import ShippingMixin
 from o2c.errors import EngineStateError, NothingToDoError
 from o2c.events import StockReceived
@@ -60,30 +61,47 @@ class AfterSalesMixin(ShippingMixin):
             returns_of(tx.uow).put(rma)
             return rma
 
-        fields = {"order_id": order_id, "quantities": dict(quantities), "reason": reason}
+        fields = {
+            "order_id": order_id,
+            "quantities": canonical_quantities(quantities),
+            "reason": reason,
+        }
         return self._command("request_return", key, fields, run)
 
     def authorize_return(self, key: str, return_id: str) -> ReturnAuthorization:
         """Authorize a requested return: the customer may send the goods."""
-        return self._return_step(key, "authorize_return", return_id, returns.authorize)
+        return self._return_step(
+            key, "authorize_return", {"return_id": return_id}, return_id, returns.authorize
+        )
 
     def reject_return(self, key: str, return_id: str, reason: str) -> ReturnAuthorization:
         """Refuse a requested return."""
         return self._return_step(
-            key, "reject_return", return_id, lambda r, now: returns.reject(r, reason, now), reason
+            key,
+            "reject_return",
+            {"return_id": return_id, "reason": reason},
+            return_id,
+            lambda r, now: returns.reject(r, reason, now),
         )
 
     def _return_step(
-        self, key: str, operation: str, return_id: str, step: object, *extra: object
+        self,
+        key: str,
+        operation: str,
+        fields: Mapping[str, object],
+        return_id: str,
+        step: Callable[[ReturnAuthorization, datetime], returns.Result],
     ) -> ReturnAuthorization:
+        # ``fields`` are the caller's arguments by name, so that a key replayed with
+        # one of them changed is refused naming that argument.
         def run(tx: Tx) -> ReturnAuthorization:
             rma = returns_of(tx.uow).require(return_id)
-            rma, ev = step(rma, tx.now)  # type: ignore[operator]
+            rma, ev = step(rma, tx.now)
             tx.emit(ev)
             returns_of(tx.uow).put(rma)
-            return rma  # type: ignore[no-any-return]
+            return rma
 
-        return self._command(operation, key, {"return_id": return_id, "extra": extra}, run)
+        return self._command(operation, key, fields, run)
 
     def receive_return(
         self,
@@ -132,7 +150,7 @@ class AfterSalesMixin(ShippingMixin):
 
         fields = {
             "return_id": return_id,
-            "quantities": dict(quantities) if quantities is not None else None,
+            "quantities": canonical_quantities(quantities),
             "restock": restock,
         }
         return self._command("receive_return", key, fields, run)
@@ -281,7 +299,7 @@ class AfterSalesMixin(ShippingMixin):
             dispute, ev = disputes.open_chargeback(
                 tx.number("DSP"),
                 customer_id=payment.customer_id,
-                amount=amount if amount is not None else payment.captured,
+                amount=amount if amount is not None else payment.refundable,
                 reason=reason,
                 now=tx.now,
                 respond_by=respond_by,
@@ -407,22 +425,33 @@ class AfterSalesMixin(ShippingMixin):
     def _book(self, tx: Tx, dispute: Dispute, chosen: Resolution) -> str | None:
         if chosen not in (Resolution.WRITE_OFF, Resolution.CREDIT_NOTE):
             return None
-        amount = dispute.amount
+        targets: list[str] = []
         if dispute.kind is disputes.DisputeKind.CHARGEBACK and dispute.payment_id:
+            # One card payment may have paid several invoices: every one the charged
+            # back money reopens is settled (latest first, as the take-back reopens
+            # them), not just the one the dispute names.
+            receipts = receipts_of(tx.uow).find("reference", dispute.payment_id)
+            targets = [i for r in reversed(receipts) for i in reversed(r.invoice_ids)]
             self._charge_back(tx, dispute)
-        if dispute.invoice_id is None:
-            return None
-        invoice = invoices_of(tx.uow).require(dispute.invoice_id)
-        if invoice.state not in _OPEN:
-            return None
-        amount = amount.min(invoice.open_amount)
-        if not amount.is_positive():
-            return None
-        if chosen is Resolution.WRITE_OFF:
-            invoice, ev = invoice.write_off(amount, f"dispute {dispute.id}", tx.now)
-            tx.emit(ev)
-            invoices_of(tx.uow).put(invoice)
-            return None
+        if dispute.invoice_id:
+            targets.append(dispute.invoice_id)
+        rest = dispute.amount
+        notes: list[str] = []
+        for invoice_id in dict.fromkeys(targets):
+            invoice = invoices_of(tx.uow).require(invoice_id)
+            if invoice.state not in _OPEN or not rest.is_positive():
+                continue
+            amount = rest.min(invoice.open_amount)
+            rest = rest - amount
+            if chosen is Resolution.WRITE_OFF:
+                invoice, ev = invoice.write_off(amount, f"dispute {dispute.id}", tx.now)
+                tx.emit(ev)
+                invoices_of(tx.uow).put(invoice)
+            else:
+                notes.append(self._dispute_note(tx, dispute, invoice, amount))
+        return ", ".join(notes) or None
+
+    def _dispute_note(self, tx: Tx, dispute: Dispute, invoice: Invoice, amount: Money) -> str:
         number = tx.number(self.config.credit_note_series, self.config.number_format)
         note = CreditNote(
             id=number,

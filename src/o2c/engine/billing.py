@@ -7,7 +7,14 @@ from collections.abc import Mapping, Sequence
 from o2c import cash, invoices, orders, payments
 from o2c.cash import Receipt
 from o2c.engine.core import Tx, derive_key
-from o2c.engine.records import customers, invoices_of, orders_of, payments_of, receipts_of
+from o2c.engine.records import (
+    customers,
+    invoices_of,
+    orders_of,
+    payments_of,
+    receipts_of,
+    shipments_of,
+)
 from o2c.engine.sales import SalesMixin
 from o2c.errors import CustomerMismatchError, EngineStateError, NothingToDoError
 from o2c.invoices import Invoice, InvoicingBasis
@@ -81,9 +88,17 @@ class BillingMixin(SalesMixin):
         )
 
     def _apply_order_cash(self, tx: Tx, order: Order, invoice: Invoice) -> Invoice:
-        for payment in payments_of(tx.uow).find("order_id", order.id):
-            for receipt in receipts_of(tx.uow).find("reference", payment.id):
-                invoice = self._allocate(tx, receipt, invoice)
+        references = [p.id for p in payments_of(tx.uow).find("order_id", order.id)]
+        # Cash a carrier collected on delivery is received under the shipment's id.
+        references += [
+            s.id
+            for s in shipments_of(tx.uow).find("order_id", order.id)
+            if s.cod_amount is not None
+        ]
+        for reference in references:
+            for receipt in receipts_of(tx.uow).find("reference", reference):
+                if receipt.customer_id == order.customer_id:
+                    invoice = self._allocate(tx, receipt, invoice)
         return invoice
 
     def _allocate(
@@ -266,8 +281,11 @@ class BillingMixin(SalesMixin):
         if not amount.is_positive():
             raise NothingToDoError(subject=f"payment {payment.id}", reason=f"no amount to {kind}")
         _, gw = self.gateway(payment.gateway)
-        gkey = derive_key(tx.key, payment.id)
         txn_id = f"T{len(payment.transactions) + 1}"
+        # One key per transaction: a command may move money on a payment twice (a
+        # return credited on two invoices the payment settled). A retry of the command
+        # starts from the same stored payment, so it derives the same keys.
+        gkey = derive_key(tx.key, f"{payment.id}/{txn_id}")
         payment, txn, ev = payment.request(
             transaction_id=txn_id, kind=kind, amount=amount, idempotency_key=gkey, now=tx.now
         )
@@ -470,7 +488,7 @@ class BillingMixin(SalesMixin):
         """Apply a receipt's unapplied cash to invoices (amount per invoice id).
 
         Raises:
-            OverApplicationError: more than an invoice's open amount.
+            AllocationExceedsOpenAmountError: more than an invoice's open amount.
             InsufficientUnappliedCashError: more than the receipt's unapplied cash.
         """
         if not allocations:

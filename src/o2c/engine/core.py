@@ -39,6 +39,7 @@ from o2c.errors import (
     UnknownAdapterError,
 )
 from o2c.events import DomainEvent
+from o2c.money import Money
 from o2c.ports import (
     Carrier,
     IdempotencyRecord,
@@ -118,19 +119,38 @@ class EngineConfig:
 
 
 def _canonical(value: object) -> str:
-    # A stable text for a command argument. Mappings and sets are sorted so that the
-    # same payload written in another order is the same payload.
+    # A stable text for a command argument, equal for equal values however they were
+    # written: mappings and sets sorted, numbers normalised (2, 2.0 and Decimal("2.00")
+    # are one quantity; Money("20") is Money("20.00")), attrs values field by field.
+    if isinstance(value, Money):
+        return f"Money({_number(value.amount)}, {value.currency})"
+    if isinstance(value, Decimal):
+        return _number(value)
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, int):
+        return _number(Decimal(value))
+    if isinstance(value, str):
+        return repr(str(value))  # a StrEnum member is its value
     if isinstance(value, Mapping):
-        items = sorted((str(k), _canonical(v)) for k, v in value.items())
+        items = sorted((_canonical(k), _canonical(v)) for k, v in value.items())
         return "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"
     if isinstance(value, set | frozenset):
         return "{" + ", ".join(sorted(_canonical(v) for v in value)) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_canonical(v) for v in value) + "]"
-    if isinstance(value, Decimal):
-        # 2 and 2.0 are the same quantity.
-        return str(value.normalize()) if value == value.to_integral_value() else str(value)
+    if attrs.has(type(value)):
+        fields = attrs.fields(type(value))  # type: ignore[arg-type]
+        inner = ", ".join(f"{f.name}={_canonical(getattr(value, f.name))}" for f in fields)
+        return f"{type(value).__name__}({inner})"
     return repr(value)
+
+
+def _number(value: Decimal) -> str:
+    if not value.is_finite():
+        return str(value)
+    text = format(value.normalize(), "f")
+    return "0" if text in {"-0", "0"} else text
 
 
 def fingerprint(fields: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
@@ -295,6 +315,8 @@ class EngineCore:
     def _replay(
         stored: IdempotencyRecord, operation: str, fp: tuple[tuple[str, str], ...]
     ) -> object:
+        # Results are immutable values (frozen records, tuples), so the stored object
+        # itself is returned; a call returning a list must store a tuple and copy.
         if stored.operation != operation:
             raise IdempotencyConflictError(
                 f"key {stored.key!r} was used for {stored.operation}",

@@ -27,7 +27,7 @@ from o2c.orders import Order, OrderLine
 from o2c.ports import Reservation, ReservationRequest, StockLevel, TaxQuery
 from o2c.terms import days_overdue
 
-__all__ = ["SalesMixin", "order_open_value"]
+__all__ = ["SalesMixin", "canonical_quantities", "order_open_value"]
 
 _OPEN_ORDER = frozenset({OrderState.PLACED, OrderState.ON_HOLD, OrderState.CONFIRMED})
 
@@ -47,6 +47,24 @@ def _quantity(value: object, what: str, order_id: str = "") -> Decimal:
     if not qty.is_finite() or qty <= 0:
         raise bad("must be positive and finite")
     return qty
+
+
+def canonical_quantities(quantities: Mapping[str, object] | None) -> dict[str, object] | None:
+    """Quantities per line as a command's idempotency fingerprint records them.
+
+    ``2``, ``"2"`` and ``Decimal("2.0")`` are one quantity, so a retry that writes it
+    another way is a replay, not a conflict. A value that is no quantity is kept as
+    given: the command itself refuses it.
+    """
+    if quantities is None:
+        return None
+    out: dict[str, object] = {}
+    for line_id, value in quantities.items():
+        try:
+            out[line_id] = _quantity(value, str(line_id))
+        except InvalidOrderQuantityError:
+            out[line_id] = value
+    return out
 
 
 def order_open_value(order: Order) -> tuple[Money, Money]:
@@ -86,7 +104,16 @@ class SalesMixin(EngineCore):
 
         Returns:
             The customer as stored.
+
+        Raises:
+            EngineStateError: ``customer`` is not a :class:`~o2c.customers.Customer`.
+            ConfigurationError: its payment terms code names no configured terms.
         """
+        if not isinstance(customer, Customer):
+            raise EngineStateError(
+                subject="add_customer", reason=f"expected a Customer, not {type(customer).__name__}"
+            )
+        self.config.terms_for(customer.payment_terms)
 
         def run(tx: Tx) -> Customer:
             customers(tx.uow).put(customer)
@@ -95,7 +122,7 @@ class SalesMixin(EngineCore):
                     CustomerRegistered(
                         aggregate_id=customer.id,
                         occurred_at=tx.now,
-                        name=customer.name,
+                        customer_name=customer.name,
                         currency=customer.currency,
                     ),
                 )
@@ -339,23 +366,27 @@ class SalesMixin(EngineCore):
     # -- reservations ---------------------------------------------------------------
 
     def _reserve(self, tx: Tx, order: Order) -> Order:
-        ttl = self.config.reservation_ttl
-        expires = tx.now + ttl if ttl is not None else None
         for line in order.lines:
-            wanted = line.to_ship
-            if wanted <= 0:
-                continue
-            request = ReservationRequest(
-                reservation_id=f"{order.id}/{line.line_id}",
-                order_id=order.id,
-                line_id=line.line_id,
-                sku=line.sku,
-                quantity=wanted,
-                expires_at=expires,
-            )
-            res = self.inventory.reserve(tx.uow, request, tx.now)
-            tx.emit((_reserved_event(tx, res),))
+            if line.to_ship > 0:
+                self._reserve_line(tx, order, line, f"{order.id}/{line.line_id}")
         return order
+
+    def _reserve_line(
+        self, tx: Tx, order: Order, line: OrderLine, reservation_id: str
+    ) -> Reservation:
+        """Reserve what a line has still to ship, under a new reservation id."""
+        ttl = self.config.reservation_ttl
+        request = ReservationRequest(
+            reservation_id=reservation_id,
+            order_id=order.id,
+            line_id=line.line_id,
+            sku=line.sku,
+            quantity=line.to_ship,
+            expires_at=tx.now + ttl if ttl is not None else None,
+        )
+        res = self.inventory.reserve(tx.uow, request, tx.now)
+        tx.emit((_reserved_event(tx, res),))
+        return res
 
     def _release_open(self, tx: Tx, order: Order, reason: str) -> None:
         for res in self.inventory.reservations_for(tx.uow, order.id):
@@ -367,16 +398,18 @@ class SalesMixin(EngineCore):
                 tx.emit((_released_event(tx, released, held, reason),))
 
     def allocate_backorders(self, key: str, sku: str | None = None) -> list[Reservation]:
-        """Top up backordered reservations from available stock, oldest order first.
+        """Top up backordered reservations from available stock, oldest order first;
+        a line whose reservation expired gets a new one.
 
         Returns:
             The reservations that received stock.
         """
 
-        def run(tx: Tx) -> list[Reservation]:
+        def run(tx: Tx) -> tuple[Reservation, ...]:
             filled: list[Reservation] = []
             for order in orders_of(tx.uow).find("state", OrderState.CONFIRMED.value):
-                for res in self.inventory.reservations_for(tx.uow, order.id):
+                known = self.inventory.reservations_for(tx.uow, order.id)
+                for res in known:
                     if res.released or res.backordered <= 0 or (sku and res.sku != sku):
                         continue
                     if self.inventory.level(tx.uow, res.sku).available <= 0:
@@ -393,14 +426,35 @@ class SalesMixin(EngineCore):
                     if after.reserved > res.reserved:
                         filled.append(after)
                         tx.emit((_reserved_event(tx, after),))
-            return filled
+                filled += self._reserve_lapsed(tx, order, known, sku)
+            return tuple(filled)
 
-        return self._command("allocate_backorders", key, {"sku": sku}, run)
+        # The stored answer is a tuple, which no caller can change; every call (the
+        # first or a replay) gets a list of its own.
+        return list(self._command("allocate_backorders", key, {"sku": sku}, run))
+
+    def _reserve_lapsed(
+        self, tx: Tx, order: Order, known: Sequence[Reservation], sku: str | None
+    ) -> list[Reservation]:
+        # A line whose reservation expired holds nothing and is a backorder again; a
+        # released reservation cannot be topped up, so it gets a fresh one.
+        live = {r.line_id for r in known if not r.released}
+        filled: list[Reservation] = []
+        for line in order.lines:
+            if line.line_id in live or line.to_ship <= 0 or (sku and line.sku != sku):
+                continue
+            if self.inventory.level(tx.uow, line.sku).available <= 0:
+                continue
+            tries = sum(1 for r in known if r.line_id == line.line_id)
+            reservation_id = f"{order.id}/{line.line_id}/{tries + 1}"
+            filled.append(self._reserve_line(tx, order, line, reservation_id))
+        return filled
 
     def expire_reservations(self, key: str) -> list[Reservation]:
-        """Release reservations past their expiry (their lines become backorders)."""
+        """Release reservations past their expiry (their lines become backorders, which
+        :meth:`allocate_backorders` reserves again)."""
 
-        def run(tx: Tx) -> list[Reservation]:
+        def run(tx: Tx) -> tuple[Reservation, ...]:
             before = {
                 r.id: r.reserved
                 for r in tx.uow.all("reservation")
@@ -409,9 +463,10 @@ class SalesMixin(EngineCore):
             expired = self.inventory.expire(tx.uow, tx.now)
             for res in expired:
                 tx.emit((_released_event(tx, res, before.get(res.id, Decimal(0)), "expired"),))
-            return expired
+            return tuple(expired)
 
-        return self._command("expire_reservations", key, {}, run)
+        # A tuple is stored, a fresh list returned (see allocate_backorders).
+        return list(self._command("expire_reservations", key, {}, run))
 
     def reservations(self, order_id: str) -> list[Reservation]:
         """The reservations of an order."""

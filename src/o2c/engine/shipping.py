@@ -11,6 +11,7 @@ from o2c import fulfilment, orders
 from o2c.engine.billing import BillingMixin
 from o2c.engine.core import Tx, derive_key
 from o2c.engine.records import orders_of, shipments_of
+from o2c.engine.sales import canonical_quantities
 from o2c.errors import EngineStateError, NoCarrierRateError, StockNotReservedError
 from o2c.fulfilment import Shipment, ShipmentLine
 from o2c.lifecycles import OrderState, ShipmentState
@@ -47,7 +48,7 @@ class ShippingMixin(BillingMixin):
         """
         fields = {
             "order_id": order_id,
-            "quantities": dict(quantities) if quantities is not None else None,
+            "quantities": canonical_quantities(quantities),
             "carrier": carrier,
             "service": service,
             "cod_amount": cod_amount,

@@ -12,10 +12,12 @@ from decimal import Decimal
 
 import attrs
 
+from o2c.disputes import Resolution
 from o2c.engine.aftersales import AfterSalesMixin
 from o2c.engine.records import (
     credit_notes,
     customers,
+    disputes_of,
     invoices_of,
     orders_of,
     receipts_of,
@@ -135,6 +137,37 @@ def _summary(invoice: Invoice) -> InvoiceSummary:
     )
 
 
+def _write_offs(uow: UnitOfWork, invoice: Invoice) -> list[tuple[date, Money]]:
+    """When and how much of an invoice was written off.
+
+    The invoice keeps only the total; the engine writes off when it settles a dispute
+    that names the invoice or charged back a payment applied to it, so each such
+    dispute resolved by a write-off dates its part (the resolution's amount, at most
+    what is left). A rest no dispute explains is dated at the invoice's issue.
+    """
+    if not invoice.written_off.is_positive():
+        return []
+    rest = invoice.written_off
+    parts: list[tuple[date, Money]] = []
+    for dispute in disputes_of(uow).find("customer_id", invoice.customer_id):
+        done = dispute.resolution
+        if done is None or done.resolution is not Resolution.WRITE_OFF or not rest.is_positive():
+            continue
+        paid_by = (
+            receipts_of(uow).find("reference", dispute.payment_id) if dispute.payment_id else []
+        )
+        if dispute.invoice_id != invoice.id and not any(
+            invoice.id in r.invoice_ids for r in paid_by
+        ):
+            continue
+        part = done.amount.min(rest)
+        parts.append((done.at.date(), part))
+        rest = rest - part
+    if rest.is_positive() and invoice.issue_date is not None:
+        parts.append((invoice.issue_date, rest))
+    return parts
+
+
 class ViewsMixin(AfterSalesMixin):
     """Self-service: track orders, list invoices, statement of account."""
 
@@ -227,17 +260,8 @@ class ViewsMixin(AfterSalesMixin):
                 moves.append((inv.issue_date, 0, "invoice", inv.number or inv.id, inv.total, zero))
                 for note in credit_notes(uow).find("invoice_id", inv.id):
                     moves.append((note.issue_date, 1, "credit_note", note.number, zero, note.total))
-                if inv.written_off.is_positive():
-                    moves.append(
-                        (
-                            inv.issue_date,
-                            3,
-                            "write_off",
-                            inv.number or inv.id,
-                            zero,
-                            inv.written_off,
-                        )
-                    )
+                for on, amount in _write_offs(uow, inv):
+                    moves.append((on, 3, "write_off", inv.number or inv.id, zero, amount))
                 if inv.discount_taken.is_positive():
                     moves.append(
                         (
