@@ -86,7 +86,7 @@ def run(orders: int, customers: int) -> tuple[float, dict[str, float]]:
     steps = ("place_order", "authorize", "ship", "deliver", "invoice", "capture", "close")
     spent = dict.fromkeys(steps, 0.0)
     clock = time.perf_counter
-    token = "tok_ok"  # the fake gateway approves any token but the decline ones
+    token = "tok_ok"  # noqa: S105 - the fake gateway approves any token but the decline ones
     start = clock()
     for n in range(orders):
         k = f"o{n}"
@@ -105,7 +105,9 @@ def run(orders: int, customers: int) -> tuple[float, dict[str, float]]:
         t6 = clock()
         closed = engine.close_order(k + "x", order.id)
         t7 = clock()
-        for name, a, b in zip(steps, (t0, t1, t2, t3, t4, t5, t6), (t1, t2, t3, t4, t5, t6, t7)):
+        for name, a, b in zip(
+            steps, (t0, t1, t2, t3, t4, t5, t6), (t1, t2, t3, t4, t5, t6, t7), strict=True
+        ):
             spent[name] += b - a
         if closed.state.value != "completed":
             raise SystemExit(f"order {order.id} ended {closed.state.value}")

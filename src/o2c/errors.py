@@ -1679,7 +1679,7 @@ class GatewayReferenceNotFoundError(NotFoundError):
     hint = "Use the gateway_reference of a succeeded authorization or sale"
 
 
-# --------------------------------------------------------------------------- shipments, returns
+# ------------------------------------------------------------ shipments and return authorisations
 
 
 class ShipmentError(DomainError):

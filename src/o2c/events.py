@@ -777,7 +777,7 @@ class DisputeProviderStatusIgnored(DomainEvent):
     why: str
 
 
-# --------------------------------------------------------------------------- shipments, returns
+# ------------------------------------------------------------ shipments and return authorisations
 
 
 @attrs.frozen(kw_only=True)

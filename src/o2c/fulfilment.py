@@ -49,7 +49,7 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from o2c.clock import require_aware
+from o2c._fields import FieldChecks
 from o2c.customers import Address
 from o2c.errors import (
     ShipmentFieldError,
@@ -114,45 +114,13 @@ def _text(value: object, field: str, *, limit: int = MAX_TEXT_LENGTH, empty: boo
     )
 
 
-def _id(value: object, field: str) -> str:
-    # Ids and tracking numbers are machine-issued; a long numeric tracking number
-    # may pass Luhn by chance, so no card scan.
-    text = check_free_text(
-        value,
-        field=field,
-        max_length=MAX_ID_LENGTH,
-        error=ShipmentFieldError,
-        scan_card_numbers=False,
-    )
-    if not text.strip():
-        raise ShipmentFieldError(f"{field} is blank", field=field, reason="blank")
-    return text
-
-
-def _aware(value: object, field: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise ShipmentFieldError(
-            f"{field} must be a datetime", field=field, reason="not a datetime"
-        )
-    return require_aware(value)
-
-
-def _check_id(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    _id(value, attribute.name)
-
-
-def _check_optional_id(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _id(value, attribute.name)
-
-
-def _check_aware(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    _aware(value, attribute.name)
-
-
-def _check_optional_aware(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _aware(value, attribute.name)
+_FIELDS: Final = FieldChecks(ShipmentFieldError, max_id=MAX_ID_LENGTH, max_text=MAX_TEXT_LENGTH)
+_id = _FIELDS.id
+_aware = _FIELDS.aware
+_check_id = FieldChecks.validator(_FIELDS.id)
+_check_optional_id = FieldChecks.validator(_FIELDS.id, optional=True)
+_check_aware = FieldChecks.validator(_FIELDS.aware)
+_check_optional_aware = FieldChecks.validator(_FIELDS.aware, optional=True)
 
 
 def _check_reason(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:

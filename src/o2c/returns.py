@@ -34,11 +34,11 @@ import decimal
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final, TypeAlias
+from typing import Final, TypeAlias
 
 import attrs
 
-from o2c.clock import require_aware
+from o2c._fields import FieldChecks
 from o2c.errors import (
     InvalidAmountError,
     InvalidReturnQuantityError,
@@ -106,20 +106,6 @@ Events: TypeAlias = tuple[DomainEvent, ...]
 # --------------------------------------------------------------------------- field checks
 
 
-def _id(value: object, field: str) -> str:
-    # Ids are machine-issued; a numeric id may pass Luhn by chance, so no card scan.
-    text = check_free_text(
-        value,
-        field=field,
-        max_length=MAX_ID_LENGTH,
-        error=ReturnFieldError,
-        scan_card_numbers=False,
-    )
-    if not text.strip():
-        raise ReturnFieldError(f"{field} is blank", field=field, reason="blank")
-    return text
-
-
 def _reason(value: object, field: str, *, empty: bool = False) -> str:
     text = check_free_text(
         value, field=field, max_length=MAX_REASON_LENGTH, error=ReturnFieldError, allow_empty=empty
@@ -129,36 +115,15 @@ def _reason(value: object, field: str, *, empty: bool = False) -> str:
     return text
 
 
-def _aware(value: object, field: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise ReturnFieldError(f"{field} must be a datetime", field=field, reason="type")
-    return require_aware(value)
-
-
-def _check_id(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    _id(value, attribute.name)
-
-
-def _check_optional_id(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _id(value, attribute.name)
-
-
-def _check_reason(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    _reason(value, attribute.name)
-
-
-def _check_optional_reason(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    _reason(value, attribute.name, empty=True)
-
-
-def _check_aware(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    _aware(value, attribute.name)
-
-
-def _check_optional_aware(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _aware(value, attribute.name)
+_FIELDS: Final = FieldChecks(ReturnFieldError, max_id=MAX_ID_LENGTH, max_text=MAX_REASON_LENGTH)
+_id = _FIELDS.id
+_aware = _FIELDS.aware
+_check_id = FieldChecks.validator(_FIELDS.id)
+_check_optional_id = FieldChecks.validator(_FIELDS.id, optional=True)
+_check_reason = FieldChecks.validator(_reason)
+_check_optional_reason = FieldChecks.validator(_FIELDS.optional_text)
+_check_aware = FieldChecks.validator(_FIELDS.aware)
+_check_optional_aware = FieldChecks.validator(_FIELDS.aware, optional=True)
 
 
 def _state(value: object) -> ReturnState:

@@ -24,7 +24,7 @@ from o2c.engine.shipping import ShippingMixin
 from o2c.errors import EngineStateError, NothingToDoError
 from o2c.events import StockReceived
 from o2c.invoices import CreditNote, Invoice, InvoiceLine
-from o2c.lifecycles import InvoiceState
+from o2c.lifecycles import RETURN_WORKFLOW, InvoiceState, ReturnEvent
 from o2c.money import Money
 from o2c.payments import TransactionKind
 from o2c.returns import ReturnAuthorization
@@ -53,8 +53,10 @@ class AfterSalesMixin(ShippingMixin):
                 quantities=wanted,
                 reason=reason,
                 now=tx.now,
+                # receive_return records received units as returned on the order,
+                # so an open return holds only what is still outstanding.
                 already_requested=returns.open_quantities(
-                    returns_of(tx.uow).find("order_id", order_id)
+                    returns_of(tx.uow).find("order_id", order_id), received_recorded=True
                 ),
             )
             tx.emit(ev)
@@ -166,6 +168,9 @@ class AfterSalesMixin(ShippingMixin):
 
         def run(tx: Tx) -> ReturnAuthorization:
             rma = returns_of(tx.uow).require(return_id)
+            # Refused before any credit note or gateway refund is made: a closed
+            # return closed again would credit and refund its goods twice.
+            RETURN_WORKFLOW.apply(rma.state, ReturnEvent.CLOSE)
             received = {ln.line_id: ln.received for ln in rma.lines if ln.received > 0}
             note_ids: list[str] = []
             refund_ids: list[str] = []

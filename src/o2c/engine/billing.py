@@ -16,7 +16,12 @@ from o2c.engine.records import (
     shipments_of,
 )
 from o2c.engine.sales import SalesMixin
-from o2c.errors import CustomerMismatchError, EngineStateError, NothingToDoError
+from o2c.errors import (
+    CustomerMismatchError,
+    EngineStateError,
+    NothingToDoError,
+    PaymentLimitExceededError,
+)
 from o2c.invoices import Invoice, InvoicingBasis
 from o2c.lifecycles import InvoiceState, OrderState
 from o2c.money import Money, money_sum
@@ -27,6 +32,8 @@ from o2c.ports import GatewayEvent, GatewayRequest, Kind
 __all__ = ["BillingMixin"]
 
 _OPEN = frozenset({InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID})
+# Invoices cash can be taken back from (Invoice.unapply_payment refuses the others).
+_UNAPPLIABLE = frozenset({*_OPEN, InvoiceState.PAID})
 
 
 class BillingMixin(SalesMixin):
@@ -204,7 +211,7 @@ class BillingMixin(SalesMixin):
 
         def run(tx: Tx) -> Payment:
             payment = payments_of(tx.uow).require(payment_id)
-            take = amount if amount is not None else payment.refundable
+            take = amount if amount is not None else self._refundable_cash(tx, payment)
             return self._transact(tx, payment, TransactionKind.REFUND, take)
 
         return self._command(
@@ -280,6 +287,19 @@ class BillingMixin(SalesMixin):
         command's, and record its answer, all in this unit of work."""
         if not amount.is_positive():
             raise NothingToDoError(subject=f"payment {payment.id}", reason=f"no amount to {kind}")
+        if kind is TransactionKind.REFUND:
+            # Checked before the gateway is called: a refund the receipts cannot
+            # take back would move money at the gateway and then be rolled back here.
+            available = self._refundable_cash(tx, payment)
+            if amount > available:
+                raise PaymentLimitExceededError(
+                    f"refund of {amount} exceeds the {available} the payment's receipts hold",
+                    payment_id=payment.id,
+                    kind=kind.value,
+                    amount=amount,
+                    limit="refundable",
+                    available=available,
+                )
         _, gw = self.gateway(payment.gateway)
         txn_id = f"T{len(payment.transactions) + 1}"
         # One key per transaction: a command may move money on a payment twice (a
@@ -339,6 +359,21 @@ class BillingMixin(SalesMixin):
             self._pay_back(tx, payment, txn.amount, f"{payment.id}/{txn.id}")
         return payment
 
+    @staticmethod
+    def _refundable_cash(tx: Tx, payment: Payment) -> Money:
+        """What a refund may still give back: the payment's refundable amount, but no
+        more than :meth:`_take_back` can take from its receipts (money that left them
+        another way, a lost chargeback or cash paid back by hand, is gone, and cash
+        applied to a written-off invoice cannot be taken off it)."""
+        held = Money.zero(payment.currency)
+        for receipt in receipts_of(tx.uow).find("reference", payment.id):
+            held = held + receipt.unapplied
+            for invoice_id in receipt.invoice_ids:
+                invoice = invoices_of(tx.uow).get(invoice_id)
+                if invoice is not None and invoice.state in _UNAPPLIABLE:
+                    held = held + receipt.applied_to(invoice_id)
+        return held.min(payment.refundable)
+
     def _pay_back(self, tx: Tx, payment: Payment, amount: Money, reference: str) -> None:
         rest = self._take_back(tx, payment.id, amount, reference)
         if rest.is_positive():
@@ -377,6 +412,8 @@ class BillingMixin(SalesMixin):
             if not take.is_positive():
                 continue
             invoice = invoices_of(tx.uow).require(invoice_id)
+            if invoice.state not in _UNAPPLIABLE:
+                continue  # a written-off invoice is final: its cash stays on it
             invoice, ev = invoice.unapply_payment(take, receipt.id, tx.now, reason="refunded")
             tx.emit(ev)
             invoices_of(tx.uow).put(invoice)

@@ -139,11 +139,25 @@ def _canonical(value: object) -> str:
         return "{" + ", ".join(sorted(_canonical(v) for v in value)) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_canonical(v) for v in value) + "]"
-    if attrs.has(type(value)):
-        fields = attrs.fields(type(value))  # type: ignore[arg-type]
-        inner = ", ".join(f"{f.name}={_canonical(getattr(value, f.name))}" for f in fields)
+    names = _attrs_names(type(value))
+    if names is not None:
+        inner = ", ".join([f"{n}={_canonical(getattr(value, n))}" for n in names])
         return f"{type(value).__name__}({inner})"
     return repr(value)
+
+
+_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _attrs_names(cls: type) -> tuple[str, ...] | None:
+    # Field names of an attrs class (None for any other class), looked up once.
+    try:
+        return _NAMES[cls]
+    except KeyError:
+        found = getattr(cls, "__attrs_attrs__", None)
+        names = tuple(a.name for a in found) if found is not None else None
+        _NAMES[cls] = names
+        return names
 
 
 def _number(value: Decimal) -> str:
