@@ -246,6 +246,21 @@ class Tx:
         """Record events caused by this command."""
         self.events.extend(events)
 
+    def notify(
+        self, kind: str, customer_id: str, *, subject: str, body: str, locale: str, related_id: str
+    ) -> None:
+        """Queue a notification; it is sent only after this command commits."""
+        self.notifications.append(
+            Notification(
+                kind=kind,
+                customer_id=customer_id,
+                subject=subject,
+                body=body,
+                locale=locale,
+                related_id=related_id,
+            )
+        )
+
     def number(self, series: str, fmt: str = "{series}-{number:06d}") -> str:
         """The next gap-free number of ``series``, formatted."""
         return fmt.format(series=series, number=self.uow.next_number(series))

@@ -10,7 +10,7 @@ import attrs
 from o2c import fulfilment, orders
 from o2c.engine.billing import BillingMixin
 from o2c.engine.core import Tx, derive_key
-from o2c.engine.records import orders_of, shipments_of
+from o2c.engine.records import customers, orders_of, shipments_of
 from o2c.engine.sales import canonical_quantities
 from o2c.errors import EngineStateError, NoCarrierRateError, StockNotReservedError
 from o2c.fulfilment import Shipment, ShipmentLine
@@ -205,6 +205,15 @@ class ShippingMixin(BillingMixin):
         order, ev = orders.record_delivery(order, quantities, tx.now)
         tx.emit(ev)
         orders_of(tx.uow).put(order)
+        locale = customers(tx.uow).require(order.customer_id).locale
+        tx.notify(
+            "shipment.delivered",
+            order.customer_id,
+            subject=f"Order {order.id}: delivered",
+            body=f"Shipment {shipment.id} of order {order.id} was delivered.",
+            locale=locale,
+            related_id=shipment.id,
+        )
         if shipment.cod_amount is not None:
             self._receive(
                 tx,
