@@ -4,7 +4,8 @@ Hypothesis profiles (select with ``HYPOTHESIS_PROFILE``):
 
 * ``dev`` (default): quick, random.
 * ``ci``: what ``.ci/run`` uses; derandomized so a red CI is reproducible.
-* ``long``: many examples, for a soak before a release (``make test-long``).
+* ``long``: many examples, for a soak before a release
+  (``HYPOTHESIS_PROFILE=long make test``; see docs/testing.md).
 """
 
 from __future__ import annotations

@@ -1212,8 +1212,9 @@ def _record(
     order: Order, quantities: Mapping[str, object], now: datetime, action: str
 ) -> tuple[Order, tuple[LineQuantity, ...]]:
     require_aware(now)
-    # Goods come back after an order is closed too: returns also accept COMPLETED.
-    if not (action == "return" and order.state is OrderState.COMPLETED):
+    # Goods come back after an order is closed too, and a parcel shipped and invoiced
+    # before the order closed may arrive after: returns and deliveries accept COMPLETED.
+    if not (action in {"return", "deliver"} and order.state is OrderState.COMPLETED):
         _require_confirmed(order, f"record_{action}")
     if not quantities:
         raise InvalidOrderQuantityError(

@@ -915,9 +915,21 @@ def test_completed_order_takes_returns_and_stays_completed() -> None:
     assert (info.value.available, info.value.action) == ("0", "return")
 
 
+def test_a_parcel_arriving_after_the_order_closed_is_still_delivered() -> None:
+    order = confirmed(line("A", 2))
+    order, _ = record_shipment(order, {"A": 2}, T1)
+    order, _ = record_invoiced(order, {"A": 2}, T1)
+    order, _ = complete(order, T1)  # shipped and invoiced: closable before it arrives
+    arrived, _ = record_delivery(order, {"A": 2}, T1)
+    assert arrived.state is OrderState.COMPLETED
+    assert arrived.line("A").delivered == 2
+    with pytest.raises(OrderQuantityExceededError):
+        record_delivery(arrived, {"A": 1}, T1)
+
+
 def test_completed_order_refuses_other_progress() -> None:
     order = _completed()
-    for record in (record_shipment, record_delivery, record_invoiced):
+    for record in (record_shipment, record_invoiced):
         with pytest.raises(OrderNotConfirmedError) as info:
             record(order, {"A": 1}, T1)
         assert info.value.state == "completed"

@@ -21,7 +21,7 @@ from o2c.engine.records import (
 )
 from o2c.engine.sales import canonical_quantities
 from o2c.engine.shipping import ShippingMixin
-from o2c.errors import EngineStateError, NothingToDoError
+from o2c.errors import EngineStateError, NothingToDoError, PaymentLimitExceededError
 from o2c.events import StockReceived
 from o2c.invoices import CreditNote, Invoice, InvoiceLine
 from o2c.lifecycles import RETURN_WORKFLOW, InvoiceState, ReturnEvent
@@ -297,6 +297,19 @@ class AfterSalesMixin(ShippingMixin):
 
         def run(tx: Tx) -> Dispute:
             payment = payments_of(tx.uow).require(payment_id)
+            held = self._refundable_cash(tx, payment)
+            disputed = amount if amount is not None else held
+            if disputed > held:
+                # The bank cannot pull back more than the payment still holds here;
+                # booking less than it took would lose the difference silently.
+                raise PaymentLimitExceededError(
+                    f"chargeback of {disputed} exceeds the {held} the payment holds",
+                    payment_id=payment.id,
+                    kind="chargeback",
+                    amount=disputed,
+                    limit="refundable",
+                    available=held,
+                )
             if payment.customer_id is None:
                 raise EngineStateError(subject=f"payment {payment_id}", reason="no customer")
             receipts = receipts_of(tx.uow).find("reference", payment.id)
@@ -304,7 +317,7 @@ class AfterSalesMixin(ShippingMixin):
             dispute, ev = disputes.open_chargeback(
                 tx.number("DSP"),
                 customer_id=payment.customer_id,
-                amount=amount if amount is not None else payment.refundable,
+                amount=disputed,
                 reason=reason,
                 now=tx.now,
                 respond_by=respond_by,

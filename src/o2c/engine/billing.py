@@ -88,17 +88,18 @@ class BillingMixin(SalesMixin):
             orders_of(tx.uow).put(order)
             invoice = self._apply_order_cash(tx, order, invoice)
             invoices_of(tx.uow).put(invoice)
-            due_on = invoice.due_date.isoformat() if invoice.due_date else "now"
-            tx.notify(
-                "invoice.issued",
-                customer.id,
-                subject=f"Invoice {invoice.number}",
-                body=f"Invoice {invoice.number} for order {order.id}: "
-                f"{invoice.total.format(customer.locale)}, due {due_on}; "
-                f"open {invoice.open_amount.format(customer.locale)}.",
-                locale=customer.locale,
-                related_id=invoice.id,
-            )
+            if tx.notifying:
+                due_on = invoice.due_date.isoformat() if invoice.due_date else "now"
+                tx.notify(
+                    "invoice.issued",
+                    customer.id,
+                    subject=f"Invoice {invoice.number}",
+                    body=f"Invoice {invoice.number} for order {order.id}: "
+                    f"{invoice.total.format(customer.locale)}, due {due_on}; "
+                    f"open {invoice.open_amount.format(customer.locale)}.",
+                    locale=customer.locale,
+                    related_id=invoice.id,
+                )
             return invoice
 
         return self._command(

@@ -233,12 +233,16 @@ class Repo(Generic[T]):
 class Tx:
     """One command's working state: its unit of work, instant and events."""
 
-    __slots__ = ("events", "key", "notifications", "now", "uow")
+    __slots__ = ("events", "key", "notifications", "notifying", "now", "uow")
 
-    def __init__(self, uow: UnitOfWork, now: datetime, key: str) -> None:
+    def __init__(
+        self, uow: UnitOfWork, now: datetime, key: str, *, notifying: bool = False
+    ) -> None:
         self.uow = uow
         self.now = now
         self.key = key
+        #: True when a notifier listens; callers skip composing text otherwise.
+        self.notifying = notifying
         self.events: list[DomainEvent] = []
         self.notifications: list[Notification] = []
 
@@ -327,7 +331,7 @@ class EngineCore:
             stored = uow.get_idempotency(key)
             if stored is not None:
                 return self._replay(stored, operation, fp)  # type: ignore[return-value]
-            tx = Tx(uow, self.clock.now(), key)
+            tx = Tx(uow, self.clock.now(), key, notifying=self.notifier is not None)
             result = body(tx)
             uow.put_idempotency(
                 IdempotencyRecord(

@@ -251,14 +251,15 @@ class SalesMixin(EngineCore):
             summary = decision.explain()[0] if decision.explain() else "credit policy"
             order, ev2 = orders.hold(order, orders.HoldKind.CREDIT, summary[:200], "policy", tx.now)
             tx.emit(ev2)
-            tx.notify(
-                "order.held",
-                customer.id,
-                subject=f"Order {order.id} is on credit hold",
-                body="\n".join(decision.explain()),
-                locale=customer.locale,
-                related_id=order.id,
-            )
+            if tx.notifying:
+                tx.notify(
+                    "order.held",
+                    customer.id,
+                    subject=f"Order {order.id} is on credit hold",
+                    body="\n".join(decision.explain()),
+                    locale=customer.locale,
+                    related_id=order.id,
+                )
         else:
             order, ev2 = orders.reject(order, "credit policy rejected the order", tx.now)
             tx.emit(ev2)

@@ -205,15 +205,16 @@ class ShippingMixin(BillingMixin):
         order, ev = orders.record_delivery(order, quantities, tx.now)
         tx.emit(ev)
         orders_of(tx.uow).put(order)
-        locale = customers(tx.uow).require(order.customer_id).locale
-        tx.notify(
-            "shipment.delivered",
-            order.customer_id,
-            subject=f"Order {order.id}: delivered",
-            body=f"Shipment {shipment.id} of order {order.id} was delivered.",
-            locale=locale,
-            related_id=shipment.id,
-        )
+        if tx.notifying:
+            locale = customers(tx.uow).require(order.customer_id).locale
+            tx.notify(
+                "shipment.delivered",
+                order.customer_id,
+                subject=f"Order {order.id}: delivered",
+                body=f"Shipment {shipment.id} of order {order.id} was delivered.",
+                locale=locale,
+                related_id=shipment.id,
+            )
         if shipment.cod_amount is not None:
             self._receive(
                 tx,
