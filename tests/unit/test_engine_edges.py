@@ -6,18 +6,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from tests.factories import customer, mugs
 
 from o2c.adapters.fake_carrier import FakeCarrier
 from o2c.adapters.fake_gateway import FakeGateway
 from o2c.clock import FixedClock
-from o2c.customers import Address, Customer
 from o2c.engine import O2C
 from o2c.errors import PaymentLimitExceededError
 from o2c.money import Money
-from o2c.orders import OrderLine
-from o2c.pricing import TaxRate
 
-HOME = Address(name="Ada", lines=("1 Main St",), city="Berlin", country="DE")
 CARD = "tok_visa"  # the fake gateway approves it
 
 
@@ -28,28 +25,9 @@ def paid_order() -> tuple[O2C, FixedClock, str, str, str]:
     o2c = O2C(
         clock=clock, gateways={"card": FakeGateway()}, carriers={"dhl": FakeCarrier(clock=clock)}
     )
-    o2c.add_customer(
-        "c",
-        Customer(
-            id="ada",
-            name="Ada",
-            currency="EUR",
-            billing_address=HOME,
-            shipping_addresses=(HOME,),
-            payment_terms="NET30",
-            credit_limit=Money("1000.00", "EUR"),
-        ),
-    )
+    o2c.add_customer("c", customer())
     o2c.receive_stock("s", "MUG", 5)
-    mug = OrderLine(
-        line_id="1",
-        sku="MUG",
-        description="Mug",
-        quantity=Decimal(2),
-        unit_price=Money("50.00", "EUR"),
-        tax_rates=(TaxRate("DE-19", Decimal(19)),),
-    )
-    order = o2c.place_order("o", customer_id="ada", lines=[mug])
+    order = o2c.place_order("o", customer_id="ada", lines=mugs(2))
     payment = o2c.authorize_payment("a", order.id, token=CARD)
     parcel = o2c.ship("sh", order.id)
     o2c.invoice_order("i", order.id)

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
+from tests.factories import customer, mugs
 
 from o2c.adapters.fake_carrier import FakeCarrier
 from o2c.clock import FixedClock
-from o2c.customers import Address, Customer
 from o2c.engine import O2C
 from o2c.errors import NotFoundError
-from o2c.money import Money
-from o2c.orders import OrderLine
 from o2c.ports import Notification
-from o2c.pricing import TaxRate
-
-HOME = Address(name="Ada", lines=("1 Main St",), city="Berlin", country="DE")
 
 
 class Outbox:
@@ -36,40 +30,15 @@ class Outbox:
 def engine(notifier: Outbox) -> tuple[O2C, FixedClock]:
     clock = FixedClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
     o2c = O2C(clock=clock, carriers={"dhl": FakeCarrier(clock=clock)}, notifier=notifier)
-    o2c.add_customer(
-        "c",
-        Customer(
-            id="ada",
-            name="Ada",
-            currency="EUR",
-            billing_address=HOME,
-            shipping_addresses=(HOME,),
-            payment_terms="NET30",
-            credit_limit=Money("100.00", "EUR"),
-            locale="de_DE",
-        ),
-    )
+    o2c.add_customer("c", customer(limit="100.00", locale="de_DE"))
     o2c.receive_stock("s", "MUG", 10)
     return o2c, clock
-
-
-def mugs(qty: int) -> list[OrderLine]:
-    return [
-        OrderLine(
-            line_id="1",
-            sku="MUG",
-            description="Mug",
-            quantity=Decimal(qty),
-            unit_price=Money("10.00", "EUR"),
-            tax_rates=(TaxRate("DE-19", Decimal(19)),),
-        )
-    ]
 
 
 def test_a_credit_hold_tells_the_customer_why() -> None:
     outbox = Outbox()
     o2c, _ = engine(outbox)
-    order = o2c.place_order("o", customer_id="ada", lines=mugs(9))  # 107.10 > 100.00
+    order = o2c.place_order("o", customer_id="ada", lines=mugs(9, "10.00"))  # 107.10 > 100.00
     assert order.state.value == "on_hold"
     [note] = outbox.sent
     assert (note.kind, note.customer_id, note.related_id) == ("order.held", "ada", order.id)
@@ -80,7 +49,7 @@ def test_a_credit_hold_tells_the_customer_why() -> None:
 def test_invoice_and_delivery_notifications_follow_the_cycle() -> None:
     outbox = Outbox()
     o2c, clock = engine(outbox)
-    order = o2c.place_order("o", customer_id="ada", lines=mugs(2))
+    order = o2c.place_order("o", customer_id="ada", lines=mugs(2, "10.00"))
     parcel = o2c.ship("s1", order.id)
     clock.advance(days=5)
     o2c.track_shipment("t", parcel.id)
@@ -95,7 +64,7 @@ def test_invoice_and_delivery_notifications_follow_the_cycle() -> None:
 
 def test_a_failing_notifier_does_not_undo_the_call() -> None:
     o2c, _ = engine(Outbox(fail=True))
-    order = o2c.place_order("o", customer_id="ada", lines=mugs(9))
+    order = o2c.place_order("o", customer_id="ada", lines=mugs(9, "10.00"))
     assert o2c.order(order.id).state.value == "on_hold"
 
 
@@ -103,5 +72,5 @@ def test_a_refused_call_sends_nothing() -> None:
     outbox = Outbox()
     o2c, _ = engine(outbox)
     with pytest.raises(NotFoundError):
-        o2c.place_order("o", customer_id="nobody", lines=mugs(9))
+        o2c.place_order("o", customer_id="nobody", lines=mugs(9, "10.00"))
     assert outbox.sent == []
