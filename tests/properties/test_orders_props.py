@@ -642,7 +642,7 @@ class OrderMachine(RuleBasedStateMachine):
             "return": record_return,
         }
         ok = (
-            self.state is OrderState.CONFIRMED
+            self.open_for(action)
             and line_id in self.model
             and Decimal(0) < qty <= self.room(line_id, action)
         )
@@ -661,6 +661,13 @@ class OrderMachine(RuleBasedStateMachine):
             }
             self.model[line_id][field[action]] += qty
 
+    def open_for(self, action: str) -> bool:
+        """Progress needs a confirmed order; deliveries and returns also arrive after
+        the order completed."""
+        return self.state is OrderState.CONFIRMED or (
+            self.state is OrderState.COMPLETED and action in {"deliver", "return"}
+        )
+
     def progress_all(self, action: str, at_most: Decimal | None = None) -> None:
         """Move every line's remaining room (or ``at_most`` of it) in one request; an
         empty request is refused."""
@@ -674,7 +681,7 @@ class OrderMachine(RuleBasedStateMachine):
             "invoice": record_invoiced,
             "return": record_return,
         }
-        ok = self.state is OrderState.CONFIRMED and bool(request)
+        ok = self.open_for(action) and bool(request)
         if self.attempt(
             lambda: functions[action](self.order, request, self.now),
             expected=self.state if ok else None,
