@@ -117,25 +117,30 @@ class BillingMixin(SalesMixin):
         for reference in references:
             for receipt in receipts_of(tx.uow).find("reference", reference):
                 if receipt.customer_id == order.customer_id:
-                    invoice = self._allocate(tx, receipt, invoice)
+                    _, invoice = self._allocate(tx, receipt, invoice)
         return invoice
 
-    def _allocate(
-        self, tx: Tx, receipt: Receipt, invoice: Invoice, amount: Money | None = None
-    ) -> Invoice:
-        """Apply ``amount`` (default: as much as fits) of a receipt to an invoice."""
+    def _allocate(self, tx: Tx, receipt: Receipt, invoice: Invoice) -> tuple[Receipt, Invoice]:
+        """Apply as much of a receipt as fits to an invoice; nothing when the invoice
+        is not open or is in another currency."""
         if invoice.state not in _OPEN or receipt.currency != invoice.currency:
-            return invoice
-        take = amount if amount is not None else receipt.unapplied.min(invoice.open_amount)
+            return receipt, invoice
+        take = receipt.unapplied.min(invoice.open_amount)
         if not take.is_positive():
-            return invoice
-        receipt, ev = receipt.allocate(invoice.id, take, invoice.open_amount, tx.now)
-        tx.emit(ev)
-        invoice, ev2 = invoice.apply_payment(take, receipt.id, tx.now)
-        tx.emit(ev2)
+            return receipt, invoice
+        return self._apply(tx, receipt, invoice, take)
+
+    @staticmethod
+    def _apply(
+        tx: Tx, receipt: Receipt, invoice: Invoice, amount: Money
+    ) -> tuple[Receipt, Invoice]:
+        """Book ``amount`` on both ledgers, the receipt's and the invoice's, and store both."""
+        receipt, ev = receipt.allocate(invoice.id, amount, invoice.open_amount, tx.now)
+        invoice, ev2 = invoice.apply_payment(amount, receipt.id, tx.now)
+        tx.emit((*ev, *ev2))
         receipts_of(tx.uow).put(receipt)
         invoices_of(tx.uow).put(invoice)
-        return invoice
+        return receipt, invoice
 
     def close_order(self, key: str, order_id: str) -> Order:
         """Complete a fully shipped and invoiced order."""
@@ -490,9 +495,8 @@ class BillingMixin(SalesMixin):
         if order_id is not None and not invoice_ids:
             targets = invoices_of(tx.uow).find("order_id", order_id)
         for invoice in targets:
-            receipt = receipts_of(tx.uow).require(receipt.id)
-            self._allocate(tx, receipt, invoice)
-        return receipts_of(tx.uow).require(receipt.id)
+            receipt, _ = self._allocate(tx, receipt, invoice)
+        return receipt
 
     def receive_payment(
         self,
@@ -556,11 +560,7 @@ class BillingMixin(SalesMixin):
                         subject=f"receipt {receipt_id}",
                         reason=f"invoice {invoice_id} belongs to another customer",
                     )
-                receipt, ev = receipt.allocate(invoice.id, amount, invoice.open_amount, tx.now)
-                invoice, ev2 = invoice.apply_payment(amount, receipt.id, tx.now)
-                tx.emit((*ev, *ev2))
-                receipts_of(tx.uow).put(receipt)
-                invoices_of(tx.uow).put(invoice)
+                receipt, _ = self._apply(tx, receipt, invoice, amount)
             return receipt
 
         return self._command(

@@ -44,7 +44,6 @@ from o2c.ports import (
     Carrier,
     IdempotencyRecord,
     Inventory,
-    Kind,
     Notification,
     Notifier,
     PaymentGateway,
@@ -423,9 +422,3 @@ def _pick(role: str, adapters: Mapping[str, T], name: str | None) -> tuple[str, 
         raise UnknownAdapterError(
             f"no {role} named {name!r}", role=role, name=name, available=tuple(sorted(adapters))
         ) from None
-
-
-# Index functions: which fields a record can be found by. "open_customer" lists only
-# items still open, so exposure and self-service views touch open items alone.
-
-KIND_ORDER = Kind.ORDER.value

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import attrs
+
 from o2c.cash import Receipt
 from o2c.credit import CreditDecision
 from o2c.customers import Customer
@@ -17,17 +19,20 @@ from o2c.engine.core import Repo
 from o2c.fulfilment import Shipment
 from o2c.invoices import CreditNote, Invoice
 from o2c.lifecycles import InvoiceState, OrderState
+from o2c.money import Money, money_sum
 from o2c.orders import Order
 from o2c.payments import Payment
 from o2c.ports import Kind, UnitOfWork
 from o2c.returns import ReturnAuthorization
 
 __all__ = [
+    "OpenPosition",
     "credit_notes",
     "customers",
     "decisions",
     "disputes_of",
     "invoices_of",
+    "open_position",
     "orders_of",
     "payments_of",
     "receipts_of",
@@ -154,6 +159,45 @@ def returns_of(uow: UnitOfWork) -> Repo[ReturnAuthorization]:
 def disputes_of(uow: UnitOfWork) -> Repo[Dispute]:
     """Disputes."""
     return Repo(uow, Kind.DISPUTE.value, _dispute_index)
+
+
+@attrs.frozen
+class OpenPosition:
+    """A customer's open items in one currency.
+
+    Attributes:
+        invoices: Issued invoices with money owed, oldest first.
+        receivable: What they owe.
+        unapplied: Cash received from the customer and not yet applied.
+    """
+
+    invoices: tuple[Invoice, ...]
+    receivable: Money
+    unapplied: Money
+
+    @property
+    def balance(self) -> Money:
+        """Owed less unapplied cash."""
+        return self.receivable - self.unapplied
+
+
+def open_position(uow: UnitOfWork, customer_id: str, currency: str) -> OpenPosition:
+    """A customer's open invoices and unapplied cash in ``currency`` (open items only)."""
+    found = tuple(
+        inv
+        for inv in invoices_of(uow).find("open_customer", customer_id)
+        if inv.currency == currency
+    )
+    unapplied = money_sum(
+        (
+            r.unapplied
+            for r in receipts_of(uow).find("unapplied_customer", customer_id)
+            if r.currency == currency
+        ),
+        currency,
+    )
+    receivable = money_sum((inv.open_amount for inv in found), currency)
+    return OpenPosition(invoices=found, receivable=receivable, unapplied=unapplied)
 
 
 class _DecisionRepo(Repo[CreditDecision]):

@@ -14,22 +14,23 @@ from o2c.engine.core import EngineCore, Tx
 from o2c.engine.records import (
     customers,
     decisions,
-    invoices_of,
+    open_position,
     orders_of,
-    receipts_of,
 )
-from o2c.errors import EngineStateError, InvalidOrderQuantityError, NothingToDoError
+from o2c.errors import (
+    EngineStateError,
+    InvalidAmountError,
+    InvalidOrderQuantityError,
+    NothingToDoError,
+)
 from o2c.events import CustomerRegistered, DomainEvent, StockReceived, StockReleased, StockReserved
-from o2c.invoices import Invoice
 from o2c.lifecycles import OrderState
-from o2c.money import Money, money_sum
+from o2c.money import Money, money_sum, to_decimal
 from o2c.orders import Order, OrderLine
 from o2c.ports import Reservation, ReservationRequest, StockLevel, TaxQuery
 from o2c.terms import days_overdue
 
 __all__ = ["SalesMixin", "canonical_quantities", "order_open_value"]
-
-_OPEN_ORDER = frozenset({OrderState.PLACED, OrderState.ON_HOLD, OrderState.CONFIRMED})
 
 
 def _quantity(value: object, what: str, order_id: str = "") -> Decimal:
@@ -38,14 +39,12 @@ def _quantity(value: object, what: str, order_id: str = "") -> Decimal:
             order_id=order_id, line_id=what, value=repr(value)[:40], reason=reason
         )
 
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-        raise bad("give an int, a Decimal or a plain decimal string")
     try:
-        qty = Decimal(value)
-    except ArithmeticError:
-        raise bad("not a decimal number") from None
-    if not qty.is_finite() or qty <= 0:
-        raise bad("must be positive and finite")
+        qty = to_decimal(value, what="quantity")  # o2c's strict parser: no floats, no NaN
+    except InvalidAmountError as exc:
+        raise bad(str(exc.fields.get("reason", exc.message))) from None
+    if qty <= 0:
+        raise bad("must be positive")
     return qty
 
 
@@ -273,20 +272,8 @@ class SalesMixin(EngineCore):
     def _credit_facts(self, tx: Tx, customer: Customer, *, exclude: str) -> credit.CreditFacts:
         currency = customer.currency
         today = tx.now.date()
-        open_invoices: list[Invoice] = [
-            inv
-            for inv in invoices_of(tx.uow).find("open_customer", customer.id)
-            if inv.currency == currency
-        ]
-        receivable = money_sum((inv.open_amount for inv in open_invoices), currency)
-        unapplied = money_sum(
-            (
-                r.unapplied
-                for r in receipts_of(tx.uow).find("unapplied_customer", customer.id)
-                if r.currency == currency
-            ),
-            currency,
-        )
+        position = open_position(tx.uow, customer.id, currency)
+        open_invoices = position.invoices
         unbilled, shipped = Money.zero(currency), Money.zero(currency)
         for other in orders_of(tx.uow).find("open_customer", customer.id):
             if other.id == exclude or other.currency != currency:
@@ -308,7 +295,7 @@ class SalesMixin(EngineCore):
             customer.id,
             currency,
             {
-                credit.ExposureComponent.OPEN_RECEIVABLES: receivable - unapplied,
+                credit.ExposureComponent.OPEN_RECEIVABLES: position.balance,
                 credit.ExposureComponent.UNBILLED_ORDERS: unbilled,
                 credit.ExposureComponent.SHIPPED_NOT_INVOICED: shipped,
             },

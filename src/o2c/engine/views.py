@@ -19,14 +19,14 @@ from o2c.engine.records import (
     customers,
     disputes_of,
     invoices_of,
+    open_position,
     orders_of,
     receipts_of,
     shipments_of,
 )
 from o2c.errors import CustomerMismatchError
 from o2c.invoices import Invoice
-from o2c.lifecycles import InvoiceState
-from o2c.money import Money, money_sum
+from o2c.money import Money
 from o2c.ports import UnitOfWork
 
 __all__ = [
@@ -321,22 +321,6 @@ class ViewsMixin(AfterSalesMixin):
 
         def read(uow: UnitOfWork) -> Money:
             customer = customers(uow).require(customer_id)
-            owed = money_sum(
-                (
-                    i.open_amount
-                    for i in invoices_of(uow).find("open_customer", customer_id)
-                    if i.currency == customer.currency and i.state is not InvoiceState.DRAFT
-                ),
-                customer.currency,
-            )
-            unapplied = money_sum(
-                (
-                    r.unapplied
-                    for r in receipts_of(uow).find("unapplied_customer", customer_id)
-                    if r.currency == customer.currency
-                ),
-                customer.currency,
-            )
-            return owed - unapplied
+            return open_position(uow, customer_id, customer.currency).balance
 
         return self._read(read)
