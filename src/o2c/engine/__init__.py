@@ -18,6 +18,10 @@ from o2c.adapters.memory import MemoryStorage
 from o2c.clock import Clock
 from o2c.credit import CreditPolicy
 from o2c.engine.core import EngineConfig, default_terms
+from o2c.engine.inbound import InboundMixin
+from o2c.engine.logistics import LogisticsMixin
+from o2c.engine.reconcile import ReconcileMixin
+from o2c.engine.tender import TenderMixin
 from o2c.engine.views import (
     InvoiceSummary,
     OrderTracking,
@@ -44,7 +48,7 @@ __all__ = [
 ]
 
 
-class O2C(ViewsMixin):
+class O2C(InboundMixin, ReconcileMixin, TenderMixin, LogisticsMixin, ViewsMixin):
     """The order-to-cash engine.
 
     Args:
