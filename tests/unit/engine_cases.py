@@ -13,11 +13,13 @@ worlds that ran the same steps hold equal records (``SO-1``, ``PAY-000001`` ...)
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import attrs
 
@@ -366,7 +368,7 @@ def charged_back(w: World) -> None:
 
 # -- the table --------------------------------------------------------------------------
 
-CASES: tuple[Case, ...] = (
+_CORE_CASES: tuple[Case, ...] = (
     Case(
         "add_customer",
         nothing,
@@ -677,6 +679,19 @@ CASES: tuple[Case, ...] = (
     ),
 )
 
+
+
+def _area_cases() -> tuple[Case, ...]:
+    """Cases other areas add: every ``tests/unit/engine_cases_<area>.py`` defines a
+    ``CASES`` tuple (imported here, after :class:`Case` and the helpers exist)."""
+    found: list[Case] = []
+    for path in sorted(Path(__file__).parent.glob("engine_cases_*.py")):
+        module = importlib.import_module(f"tests.unit.{path.stem}")
+        found.extend(module.CASES)
+    return tuple(found)
+
+
+CASES: tuple[Case, ...] = (*_CORE_CASES, *_area_cases())
 CASES_BY_NAME: dict[str, Case] = {case.name: case for case in CASES}
 
 
