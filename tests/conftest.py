@@ -57,3 +57,33 @@ def samples_dir() -> Path:
             pytest.fail(f"O2C_REQUIRE_SAMPLES=1 but no samples at {root}")
         pytest.skip(f"shared samples not found at {root}")
     return root
+
+
+# -- the card-data tap (see tests/card_tap.py and tests/unit/test_card_data.py) --------
+
+LAST_TEST = "test_card_data.py::test_nothing_o2c_wrote_in_the_suite_holds_card_data"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Scan everything o2c writes from the first test on."""
+    from tests import card_tap
+
+    card_tap.install()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The card-data verdict runs after every other test."""
+    last = [item for item in items if item.nodeid.endswith(LAST_TEST)]
+    items[:] = [item for item in items if item not in last] + last
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    """Findings name the test that wrote them."""
+    from tests.card_tap import TAP
+
+    TAP.context = item.nodeid
+    try:
+        return (yield)
+    finally:
+        TAP.context = ""
