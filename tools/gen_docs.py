@@ -28,6 +28,7 @@ RECORDS = (
     hookspecs.StorageRecord,
     hookspecs.GatewayRecord,
     hookspecs.CarrierRecord,
+    hookspecs.FulfilmentProviderRecord,
     hookspecs.InventoryRecord,
     hookspecs.TaxRecord,
     hookspecs.NotifierRecord,

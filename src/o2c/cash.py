@@ -37,6 +37,7 @@ from o2c.errors import (
     InsufficientUnappliedCashError,
     InvalidAmountError,
     PayerUnknownError,
+    ReceiptAlreadyLinkedError,
     UnallocationExceedsAppliedError,
 )
 from o2c.events import (
@@ -45,6 +46,7 @@ from o2c.events import (
     CashUnallocated,
     DomainEvent,
     ReceiptCustomerAssigned,
+    ReceiptTenderLinked,
     UnappliedCashRefunded,
 )
 from o2c.money import Money, money_sum
@@ -250,6 +252,9 @@ class Receipt:
         payer_iban: The payer's IBAN (normalised and checked).
         allocations: Allocation entries, oldest first.
         refunds: Refund entries, oldest first.
+        tender_id: The order tender this money pays, when it is not a gateway payment's
+            (store credit redeemed, a bank transfer quoting the tender's reference);
+            see :mod:`o2c.tenders`.
 
     Raises:
         CashConservationError: the entries break the ledger's invariants.
@@ -265,6 +270,7 @@ class Receipt:
     payer_iban: str | None = attrs.field(default=None, converter=_iban_converter)
     allocations: tuple[Allocation, ...] = attrs.field(default=(), converter=_allocations)
     refunds: tuple[Refund, ...] = attrs.field(default=(), converter=_refunds)
+    tender_id: str | None = attrs.field(default=None, validator=_check_optional_id)
 
     def __attrs_post_init__(self) -> None:
         for entry in (*self.allocations, *self.refunds):
@@ -550,6 +556,34 @@ class Receipt:
         )
         return receipt, (event,)
 
+    def link_tender(self, tender_id: str, now: datetime) -> tuple[Receipt, Events]:
+        """Record which order tender this money pays (a matched bank transfer).
+
+        Returns:
+            ``(receipt, (ReceiptTenderLinked,))``, or ``(receipt, ())`` when it is
+            linked to that tender already.
+
+        Raises:
+            ReceiptAlreadyLinkedError: it pays another tender.
+            CashFieldError: a malformed id or time.
+        """
+        now = _aware(now, "now")
+        _id(tender_id, "tender_id")
+        if self.tender_id == tender_id:
+            return self, ()
+        if self.tender_id is not None:
+            raise ReceiptAlreadyLinkedError(
+                f"receipt {self.id!r} pays tender {self.tender_id!r}",
+                receipt_id=self.id,
+                tender_id=self.tender_id,
+                requested=tender_id,
+            )
+        receipt = attrs.evolve(self, tender_id=tender_id)
+        event = ReceiptTenderLinked(
+            aggregate_id=self.id, occurred_at=now, tender_id=tender_id, amount=self.amount
+        )
+        return receipt, (event,)
+
     def _same_currency(self, amount: Money) -> Money:
         if amount.currency != self.currency:
             raise CurrencyMismatchError(left=self.currency, right=amount.currency)
@@ -566,6 +600,7 @@ def receive_cash(
     customer_id: str | None = None,
     payer_name: str | None = None,
     payer_iban: str | None = None,
+    tender_id: str | None = None,
 ) -> tuple[Receipt, Events]:
     """Record money that arrived.
 
@@ -578,6 +613,7 @@ def receive_cash(
         customer_id: The paying customer, or None while the payer is unknown.
         payer_name: The payer's name as reported.
         payer_iban: The payer's IBAN.
+        tender_id: The order tender it pays, if it is not a gateway payment's.
 
     Returns:
         ``(receipt, (CashReceived,))``.
@@ -596,6 +632,7 @@ def receive_cash(
         customer_id=customer_id,
         payer_name=payer_name,
         payer_iban=payer_iban,
+        tender_id=tender_id,
     )
     event = CashReceived(
         aggregate_id=receipt.id,

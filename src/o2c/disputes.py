@@ -81,6 +81,7 @@ __all__ = [
     "Outcome",
     "Resolution",
     "ResolutionRecord",
+    "StripeDisputeFields",
     "accept",
     "allowed_resolutions",
     "apply_stripe_status",
@@ -95,10 +96,12 @@ __all__ = [
     "open_deduction",
     "open_inquiry",
     "pauses_dunning",
+    "read_stripe_dispute",
     "resolve",
     "resume",
     "stripe_reason",
     "submit_evidence",
+    "update_from_stripe",
     "win",
     "withdraw",
 ]
@@ -1438,6 +1441,102 @@ def _stripe_evidence(value: object) -> tuple[dict[str, str], tuple[str, ...]]:
         ) from exc
 
 
+@attrs.frozen(kw_only=True)
+class StripeDisputeFields:
+    """What o2c reads from a Stripe dispute object, checked (see :func:`read_stripe_dispute`).
+
+    Attributes:
+        provider_id: Stripe's dispute id (``dp_...``).
+        amount: The disputed amount.
+        status: Stripe's ``status`` (cut to 100 characters).
+        raw_reason: Stripe's ``reason`` (cut to 100 characters).
+        respond_by: ``evidence_details.due_by`` (None when ``null``).
+        submitted: True when ``evidence_details.submission_count`` is above zero.
+        created: ``created`` (None when absent).
+        charge: The disputed charge's id (``charge``), if given.
+        payment_intent: The disputed payment intent's id (``payment_intent``), if given.
+        texts: The evidence's non-blank string fields that are not file ids.
+        documents: The evidence's file ids.
+    """
+
+    provider_id: str
+    amount: Money
+    status: str
+    raw_reason: str
+    respond_by: datetime | None
+    submitted: bool
+    created: datetime | None
+    charge: str | None
+    payment_intent: str | None
+    texts: tuple[tuple[str, str], ...]
+    documents: tuple[str, ...]
+
+    @property
+    def payment_ref(self) -> str | None:
+        """The charge id, else the payment intent id."""
+        return self.charge or self.payment_intent
+
+
+def read_stripe_dispute(obj: Mapping[str, Any]) -> StripeDisputeFields:
+    """Check a Stripe dispute object (outside input) and read the fields o2c uses.
+
+    Fields o2c does not use are not looked at (Stripe adds fields over time).
+
+    Raises:
+        InvalidStripeDisputeError: not a dispute object, or a field is missing or
+            garbled; ``field`` is its dotted path.
+    """
+    if not isinstance(obj, Mapping):
+        raise InvalidStripeDisputeError(field="(object)", reason="a JSON object is required")
+    kind = _get(obj, "object", "object")
+    if kind != "dispute":
+        raise InvalidStripeDisputeError(
+            field="object", reason=f"expected 'dispute', got {_cut(repr(kind))}"
+        )
+    provider_id = _stripe_str(obj, "id", "id")
+    units = _get(obj, "amount", "amount")
+    if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+        raise InvalidStripeDisputeError(field="amount", reason="a positive integer is required")
+    currency = _stripe_str(obj, "currency", "currency")
+    try:
+        amount = Money.from_minor_units(units, currency.upper())
+    except UnknownCurrencyError as exc:
+        raise InvalidStripeDisputeError(field="currency", reason="unknown currency") from exc
+    except InvalidAmountError as exc:
+        raise InvalidStripeDisputeError(field="amount", reason=str(exc.reason)) from exc
+    status = _stripe_str(obj, "status", "status")
+    raw_reason = _stripe_str(obj, "reason", "reason")
+    details = _get(obj, "evidence_details", "evidence_details")
+    if not isinstance(details, Mapping):
+        raise InvalidStripeDisputeError(field="evidence_details", reason="an object is required")
+    due_by = _get(details, "due_by", "evidence_details.due_by")
+    respond_by = None if due_by is None else _stripe_epoch(due_by, "evidence_details.due_by")
+    has_evidence = details.get("has_evidence", False)
+    count = details.get("submission_count", 0)
+    if not isinstance(has_evidence, bool):
+        raise InvalidStripeDisputeError(field="evidence_details.has_evidence", reason="a bool")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise InvalidStripeDisputeError(
+            field="evidence_details.submission_count", reason="a non-negative integer"
+        )
+    created = obj.get("created")
+    texts, documents = _stripe_evidence(obj.get("evidence"))
+    return StripeDisputeFields(
+        provider_id=provider_id,
+        amount=amount,
+        status=_cut(status),
+        raw_reason=_cut(raw_reason),
+        respond_by=respond_by,
+        # has_evidence only means staged; submission_count says it went to the bank.
+        submitted=count > 0,
+        created=None if created is None else _stripe_epoch(created, "created"),
+        charge=_stripe_ref(obj.get("charge"), "charge"),
+        payment_intent=_stripe_ref(obj.get("payment_intent"), "payment_intent"),
+        texts=tuple(sorted(texts.items())),
+        documents=documents,
+    )
+
+
 def dispute_from_stripe(
     obj: Mapping[str, Any],
     dispute_id: str,
@@ -1475,72 +1574,67 @@ def dispute_from_stripe(
         InvalidDisputeError: ``dispute_id``, ``customer_id`` or another argument is bad.
     """
     now = _aware(now, "now")
-    if not isinstance(obj, Mapping):
-        raise InvalidStripeDisputeError(field="(object)", reason="a JSON object is required")
-    kind = _get(obj, "object", "object")
-    if kind != "dispute":
-        raise InvalidStripeDisputeError(
-            field="object", reason=f"expected 'dispute', got {_cut(repr(kind))}"
-        )
-    provider_id = _stripe_str(obj, "id", "id")
-    units = _get(obj, "amount", "amount")
-    if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-        raise InvalidStripeDisputeError(field="amount", reason="a positive integer is required")
-    currency = _stripe_str(obj, "currency", "currency")
-    try:
-        amount = Money.from_minor_units(units, currency.upper())
-    except UnknownCurrencyError as exc:
-        raise InvalidStripeDisputeError(field="currency", reason="unknown currency") from exc
-    except InvalidAmountError as exc:
-        raise InvalidStripeDisputeError(field="amount", reason=str(exc.reason)) from exc
-    status = _stripe_str(obj, "status", "status")
-    raw_reason = _stripe_str(obj, "reason", "reason")
-    details = _get(obj, "evidence_details", "evidence_details")
-    if not isinstance(details, Mapping):
-        raise InvalidStripeDisputeError(field="evidence_details", reason="an object is required")
-    due_by = _get(details, "due_by", "evidence_details.due_by")
-    respond_by = None if due_by is None else _stripe_epoch(due_by, "evidence_details.due_by")
-    has_evidence = details.get("has_evidence", False)
-    count = details.get("submission_count", 0)
-    if not isinstance(has_evidence, bool):
-        raise InvalidStripeDisputeError(field="evidence_details.has_evidence", reason="a bool")
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise InvalidStripeDisputeError(
-            field="evidence_details.submission_count", reason="a non-negative integer"
-        )
-    created = obj.get("created")
-    opened_at = now if created is None else _stripe_epoch(created, "created")
-    payment_ref = _stripe_ref(obj.get("charge"), "charge") or _stripe_ref(
-        obj.get("payment_intent"), "payment_intent"
-    )
-    texts, documents = _stripe_evidence(obj.get("evidence"))
-
+    fields = read_stripe_dispute(obj)
     d = Dispute(
         id=dispute_id,
         kind=DisputeKind.CHARGEBACK,
         customer_id=customer_id,
-        amount=amount,
-        reason=stripe_reason(raw_reason),
-        raw_reason=_cut(raw_reason),
-        opened_at=opened_at,
-        respond_by=respond_by,
+        amount=fields.amount,
+        reason=stripe_reason(fields.raw_reason),
+        raw_reason=fields.raw_reason,
+        opened_at=now if fields.created is None else fields.created,
+        respond_by=fields.respond_by,
         invoice_id=invoice_id,
         payment_id=payment_id,
         provider="stripe",
-        provider_id=provider_id,
-        provider_payment_ref=payment_ref,
-        provider_status=_cut(status),
-        provider_statuses=(_cut(status),),
+        provider_id=fields.provider_id,
+        provider_payment_ref=fields.payment_ref,
+        provider_status=fields.status,
+        provider_statuses=(fields.status,),
     )
-    # has_evidence only means staged; submission_count says it went to the bank.
-    submitted = count > 0
+    return _apply_snapshot(d, fields, now)
+
+
+def update_from_stripe(dispute: Dispute, obj: Mapping[str, Any], *, now: datetime) -> Result:
+    """Bring a dispute up to date with a later Stripe dispute object (a full snapshot).
+
+    Like :func:`apply_stripe_status`, but the whole object is read, so that the
+    dispute ends the same whatever order the snapshots arrive in: the path to the
+    new status goes through an evidence submission when Stripe says evidence was
+    submitted (its texts are kept), and an escalation takes the object's
+    ``evidence_details.due_by`` as the new deadline. A status already received
+    changes nothing; a stale one is recorded and ignored; a final state is never
+    left. The amount, the reason and the links stay as opened.
+
+    Raises:
+        InvalidStripeDisputeError: the object is garbled, or is another dispute's
+            (``field="id"``).
+    """
+    now = _aware(now, "now")
+    fields = read_stripe_dispute(obj)
+    if fields.provider_id != dispute.provider_id:
+        raise InvalidStripeDisputeError(
+            field="id", reason=f"the object is dispute {fields.provider_id}, not this one"
+        )
+    if fields.status in dispute.provider_statuses:
+        return dispute, ()
+    d = attrs.evolve(
+        dispute,
+        provider_status=fields.status,
+        provider_statuses=(*dispute.provider_statuses, fields.status),
+    )
+    return _apply_snapshot(d, fields, now)
+
+
+def _apply_snapshot(d: Dispute, fields: StripeDisputeFields, now: datetime) -> Result:
+    submitted = fields.submitted
     return _apply_provider_state(
         d,
-        _cut(status),
-        STRIPE_STATUS_MAP.get(status),
+        fields.status,
+        STRIPE_STATUS_MAP.get(fields.status),
         now,
         prefer_evidence=submitted,
-        evidence_texts=texts if submitted else None,
-        evidence_documents=documents if submitted else (),
-        respond_by=respond_by,
+        evidence_texts=dict(fields.texts) if submitted else None,
+        evidence_documents=fields.documents if submitted else (),
+        respond_by=fields.respond_by,
     )

@@ -1971,3 +1971,574 @@ class CustomerMismatchError(NotFoundError):
     hint = "Check the id"
     kind: str
     id: str
+
+
+# --- issue 4: gateway faults, unknown outcomes and the payment reconciler ---
+
+
+class StorageBusyError(StorageError):
+    """A record is locked by another unit of work (a row lock, a busy SQLite database).
+
+    Nothing was written; trying again later may succeed. The payment reconciler
+    reschedules a payment it cannot lock instead of dropping it.
+
+    Attributes:
+        operation: The storage call refused (``"get"``, ``"put"`` ...).
+        kind: The kind of record.
+        record_id: The locked record.
+        retryable: Always True.
+    """
+
+    code = "storage.busy"
+    summary = "the record is locked by another unit of work"
+    hint = "Retry later; nothing was written"
+    operation: str
+    kind: str
+    record_id: str
+
+    def __init__(self, message: str = "", /, *, retryable: bool = True, **fields: Any) -> None:
+        super().__init__(message, retryable=retryable, **fields)
+
+
+class GatewayUnavailableError(AdapterError):
+    """A payment gateway failed before it answered (connection refused or reset).
+
+    Whether the request executed is not known: the engine records the transaction
+    as *unknown* and the reconciler asks the gateway later, under the same key.
+
+    Attributes:
+        operation: ``authorize``, ``sale``, ``capture``, ``void``, ``refund`` or ``status``.
+        retryable: True unless the adapter says otherwise.
+    """
+
+    code = "gateway.unavailable"
+    summary = "the payment gateway did not answer"
+    hint = "Do not charge again under a new key; let the reconciler ask the gateway"
+    operation: str
+
+    def __init__(self, message: str = "", /, *, retryable: bool = True, **fields: Any) -> None:
+        super().__init__(message, retryable=retryable, **fields)
+
+
+class GatewayTimeoutError(GatewayUnavailableError):
+    """A payment gateway did not answer within its timeout; the request may have executed.
+
+    Attributes:
+        operation: The gateway call that timed out.
+        timeout_seconds: The timeout that passed.
+    """
+
+    code = "gateway.timeout"
+    summary = "the payment gateway did not answer in time"
+    timeout_seconds: float
+
+
+class GatewayFaultPlanError(DomainError):
+    """A fault was injected into the fake gateway in a way it cannot honour.
+
+    Attributes:
+        field: The argument of ``FakeGateway.inject`` at fault.
+        reason: What is wrong with it.
+    """
+
+    code = "gateway.bad_fault_plan"
+    summary = "invalid gateway fault plan"
+    hint = "See o2c.adapters.faulty_gateway.Fault for which faults each call can have"
+    field: str
+    reason: str
+
+
+class PaymentNeedsAttentionError(EngineStateError):
+    """The payment is flagged for a person; nobody asks the gateway about it automatically.
+
+    Attributes:
+        subject: ``"payment <id>"``.
+        reason: Why it was flagged (an ``AttentionReason`` value) and what about.
+        payment_id: The payment.
+        transaction_id: The transaction the flag is about.
+    """
+
+    code = "payment.needs_attention"
+    summary = "the payment is flagged for a person"
+    hint = (
+        "Check the transaction with the gateway, then record what it shows with "
+        "O2C.resolve_payment_flag"
+    )
+    payment_id: str
+    transaction_id: str
+
+
+# --- issue 4: inbound webhooks ---
+
+
+class WebhookError(DomainError):
+    """An inbound webhook was refused; nothing it carries was applied or stored."""
+
+    code = "webhook.error"
+    summary = "the webhook was refused"
+    hint = "Answer the sender with a 4xx status; nothing was applied"
+
+
+class WebhookSignatureError(WebhookError):
+    """The webhook's signature could not be verified (its origin is not proven)."""
+
+    code = "webhook.signature"
+    summary = "the webhook signature could not be verified"
+    hint = "Answer 400; check the endpoint's signing secret if genuine deliveries fail"
+
+
+class MalformedSignatureHeaderError(WebhookSignatureError):
+    """The signature header is not ``t=<unix>,v1=<hex>[,...]``.
+
+    Attributes:
+        reason: What is wrong with it.
+    """
+
+    code = "webhook.signature.malformed_header"
+    summary = "the signature header is malformed"
+    hint = "Pass the signature header exactly as received (e.g. Stripe-Signature)"
+    reason: str
+
+
+class MissingTimestampError(WebhookSignatureError):
+    """The signature header has no ``t=`` timestamp, so a replay cannot be ruled out."""
+
+    code = "webhook.signature.missing_timestamp"
+    summary = "the signature header has no timestamp"
+    hint = "Pass the whole signature header as received"
+
+
+class NoV1SignatureError(WebhookSignatureError):
+    """The signature header has no ``v1`` (HMAC-SHA256) signature.
+
+    Attributes:
+        schemes: The signature schemes the header does carry (e.g. ``("v0",)``).
+    """
+
+    code = "webhook.signature.no_v1"
+    summary = "the signature header has no v1 signature"
+    hint = "Only v1 (HMAC-SHA256) signatures are accepted; v0 is not"
+    schemes: tuple[str, ...]
+
+
+class TimestampOutsideToleranceError(WebhookSignatureError):
+    """The signed timestamp is too old (a replay?) or too far in the future.
+
+    Attributes:
+        direction: ``"past"`` (too old) or ``"future"``.
+        age_seconds: How old the timestamp is by our clock (negative: in the future).
+        tolerance_seconds: The tolerance in either direction.
+    """
+
+    code = "webhook.signature.timestamp"
+    summary = "the signature's timestamp is outside the tolerance"
+    hint = "Check this host's clock (NTP); a genuine sender retries with a fresh timestamp"
+    direction: str
+    age_seconds: int
+    tolerance_seconds: int
+
+
+class SignatureMismatchError(WebhookSignatureError):
+    """No ``v1`` signature matches the body under any configured secret.
+
+    Attributes:
+        signatures: How many v1 signatures the header carried.
+        secrets: How many secrets were tried.
+    """
+
+    code = "webhook.signature.mismatch"
+    summary = "no signature matches the body"
+    hint = (
+        "Verify the raw request body, byte for byte (not re-serialised JSON), with the "
+        "endpoint's current signing secret"
+    )
+    signatures: int
+    secrets: int
+
+
+class WebhookSecretError(WebhookSignatureError, ConfigurationError):
+    """No usable signing secret is configured for the gateway.
+
+    Attributes:
+        gateway: The gateway the webhook was received for.
+        reason: What is wrong (none configured, empty, surrounding whitespace ...).
+    """
+
+    code = "webhook.secret"
+    summary = "no usable webhook signing secret"
+    hint = "Set EngineConfig.webhook_secrets[gateway] to the endpoint's signing secret(s)"
+    gateway: str
+    reason: str
+
+
+class WebhookTooLargeError(WebhookSignatureError):
+    """The body is larger than the configured limit; it was not read.
+
+    Attributes:
+        size: The body's size in bytes.
+        limit: The limit (``EngineConfig.webhook_max_body_bytes``).
+    """
+
+    code = "webhook.too_large"
+    summary = "the webhook body is too large"
+    hint = "Raise EngineConfig.webhook_max_body_bytes if genuine events are this large"
+    size: int
+    limit: int
+
+
+class WebhookPayloadError(WebhookError):
+    """A verified webhook body is not an event o2c can read (bad JSON, a wrong shape).
+
+    Attributes:
+        path: Where: a dotted path such as ``"data.object.amount"``, or ``"(body)"``.
+        reason: What is wrong there.
+    """
+
+    code = "webhook.payload"
+    summary = "the webhook body is not a readable event"
+    hint = "Nothing was applied; the event must be fixed at its source"
+    path: str
+    reason: str
+
+
+# --- issue 4: payment methods (store credit, bank transfer, split tender, refunds, COD) ---
+
+
+class TenderError(DomainError):
+    """Base for problems with an order's tenders (the ways it is paid)."""
+
+    code = "tender.error"
+    summary = "invalid tender operation"
+
+
+class TenderFieldError(TenderError):
+    """A tender argument is malformed (an amount in another currency, a bad reference...).
+
+    Attributes:
+        field: Name of the offending argument.
+        reason: What is wrong with it.
+    """
+
+    code = "tender.invalid_field"
+    summary = "invalid tender field"
+    hint = "Fix the argument named in the error and send the request again"
+    field: str
+    reason: str
+
+
+class TenderMethodError(TenderError):
+    """The call cannot take this payment method.
+
+    Attributes:
+        method: The method given.
+        reason: Why it is refused, and which call takes it.
+    """
+
+    code = "tender.wrong_method"
+    summary = "this call does not take that payment method"
+    hint = (
+        "Gateway payments are card, wallet, direct_debit or other; use pay_with_store_credit, "
+        "expect_bank_transfer or ship(cod_amount=...) for the other methods"
+    )
+    method: str
+    reason: str
+
+
+class TenderExceedsOrderTotalError(TenderError):
+    """The order's live tenders together would exceed what the order can collect.
+
+    Attributes:
+        order_id: The order.
+        requested: The new tender's amount.
+        available: What the order's other live tenders leave.
+        excess: ``requested - available``.
+        total: The order total.
+    """
+
+    code = "tender.exceeds_order_total"
+    summary = "the tenders would exceed the order total"
+    hint = "Tender at most the available amount, or void or refund another tender first"
+    order_id: str
+    requested: object
+    available: object
+    excess: object
+    total: object
+
+
+class RefundExceedsRefundableError(TenderError):
+    """A refund asks for more than the order's tenders can give back.
+
+    Attributes:
+        order_id: The order.
+        requested: The amount asked for.
+        refundable: What the tenders can still give back.
+        excess: ``requested - refundable``.
+    """
+
+    code = "tender.refund_exceeds_refundable"
+    summary = "the refund exceeds what the order's tenders took and still hold"
+    hint = (
+        "Refund at most the refundable amount; an uncaptured authorization holds no money: "
+        "void it instead"
+    )
+    order_id: str
+    requested: object
+    refundable: object
+    excess: object
+
+
+class UnknownTransferReferenceError(TenderError):
+    """A bank receipt quotes no reference of an expected bank transfer.
+
+    Attributes:
+        receipt_id: The receipt.
+        reference: The text searched (shortened).
+    """
+
+    code = "tender.unknown_transfer_reference"
+    summary = "no expected bank transfer has that reference"
+    hint = "Pass the reference the customer meant, or apply the cash by hand (apply_cash)"
+    receipt_id: str
+    reference: str
+
+
+class ReceiptAlreadyLinkedError(ConflictError):
+    """The receipt already pays another tender.
+
+    Attributes:
+        receipt_id: The receipt.
+        tender_id: The tender it pays.
+        requested: The tender asked for.
+    """
+
+    code = "tender.receipt_already_linked"
+    summary = "the receipt already pays another tender"
+    hint = "A receipt pays one tender; refund it with refund_unapplied if it was matched wrongly"
+    receipt_id: str
+    tender_id: str
+    requested: str
+
+
+class StoreCreditError(DomainError):
+    """Base for store-credit problems."""
+
+    code = "store_credit.error"
+    summary = "invalid store-credit operation"
+
+
+class StoreCreditFieldError(StoreCreditError):
+    """A store-credit field is malformed (empty id, bad reason, an entry of another currency).
+
+    Attributes:
+        field: Name of the offending field.
+        reason: What is wrong with it.
+    """
+
+    code = "store_credit.invalid_field"
+    summary = "invalid store-credit field"
+    hint = "Fix the field named in the error and send the request again"
+    field: str
+    reason: str
+
+
+class InsufficientStoreCreditError(StoreCreditError):
+    """A redemption or reversal asks for more than the customer's store-credit balance.
+
+    Attributes:
+        customer_id: The customer.
+        currency: The account's currency.
+        requested: The amount asked for.
+        balance: The balance now.
+    """
+
+    code = "store_credit.insufficient"
+    summary = "not enough store credit"
+    hint = "Use at most the balance named in the error and pay the rest another way"
+    customer_id: str
+    currency: str
+    requested: object
+    balance: object
+
+
+class RemittanceError(DomainError):
+    """Base for cash-on-delivery remittance problems."""
+
+    code = "remittance.error"
+    summary = "invalid carrier remittance"
+
+
+class RemittanceFieldError(RemittanceError):
+    """A remittance is malformed (no items, a bad amount, several currencies, fee too high).
+
+    Attributes:
+        field: Name of the offending field.
+        reason: What is wrong with it.
+    """
+
+    code = "remittance.invalid_field"
+    summary = "invalid remittance field"
+    hint = "Nothing was booked; fix the remittance named in the error and record it again"
+    field: str
+    reason: str
+
+
+class RemittanceAlreadyRecordedError(ConflictError):
+    """The carrier's remittance with this id was recorded before (under another key).
+
+    Attributes:
+        carrier: The carrier.
+        remittance_id: The remittance id.
+    """
+
+    code = "remittance.already_recorded"
+    summary = "this remittance was recorded already"
+    hint = "Nothing was booked twice; read it with cod_remittance() instead"
+    carrier: str
+    remittance_id: str
+
+
+# --- issue 4: carriers and fulfilment providers ---
+
+
+class RateChoiceError(ConfigurationError):
+    """A rate could not be chosen: an unknown rule, or a host rule (callable or
+    ``o2c_choose_rate`` plugin) that answered something other than one of the quotes.
+
+    Attributes:
+        rule: The rule (``"cheapest"``, ``"host"``, ``"plugin:<name>"`` ...).
+        reason: What went wrong.
+    """
+
+    code = "shipping.rate_choice"
+    summary = "no rate could be chosen"
+    hint = "Set EngineConfig.rate_rule to 'cheapest', 'fastest' or a callable returning one quote"
+    rule: str
+    reason: str
+
+    def __init__(self, message: str = "", /, **fields: Any) -> None:
+        fields.setdefault("setting", "rate_rule")
+        fields.setdefault("value", fields.get("rule"))
+        super().__init__(message, **fields)
+
+
+class RateCurrencyMismatchError(RateChoiceError):
+    """``cheapest`` cannot compare prices in several currencies.
+
+    Attributes:
+        currencies: The currencies quoted.
+    """
+
+    code = "shipping.rate_currencies"
+    summary = "carriers quoted in several currencies"
+    hint = "Shop among carriers of one currency, or give a host rule that converts"
+    currencies: tuple[str, ...]
+
+    def __init__(self, message: str = "", /, **fields: Any) -> None:
+        fields.setdefault("rule", "cheapest")
+        fields.setdefault("reason", f"prices in {', '.join(fields.get('currencies', ()))}")
+        super().__init__(message, **fields)
+
+
+class NoCarrierQuotedError(NoCarrierRateError):
+    """No carrier asked offered a usable rate: every one failed or had no such service.
+
+    Attributes:
+        subject: The shipment.
+        reason: Which service was wanted and from whom.
+        failures: ``"carrier: error"`` for each carrier that failed to quote.
+    """
+
+    code = "shipping.no_quote"
+    summary = "no carrier quoted"
+    hint = "Look at the failures; pick another service or carrier, or retry later"
+    failures: tuple[str, ...]
+
+
+class ShipmentAlreadyLeftError(ShipmentError):
+    """The shipment has left (or is final), so its label cannot be voided nor the
+    shipment cancelled.
+
+    Attributes:
+        shipment_id: The shipment.
+        state: Its state.
+        action: What was refused (``"cancel"``, ``"void_label"``, ``"relabel"`` ...).
+    """
+
+    code = "shipment.already_left"
+    summary = "the shipment has already left"
+    hint = (
+        "A parcel in transit cannot be cancelled: intercept it with the carrier, "
+        "or take it back as a return"
+    )
+    shipment_id: str
+    state: str
+    action: str
+
+
+class FulfilmentError(DomainError):
+    """Base for problems with fulfilment providers (3PL) and their reports."""
+
+    code = "fulfilment.error"
+    summary = "invalid fulfilment operation"
+
+
+class FulfilmentReportError(FulfilmentError):
+    """A 3PL's report cannot be applied: it names an unknown line, ships more than
+    was sent, or is malformed. Nothing of the report was recorded.
+
+    Attributes:
+        fulfilment_id: o2c's fulfilment order.
+        report_id: The provider's report.
+        parcel_id: The offending parcel ("" when the report itself is wrong).
+        reason: What is wrong.
+    """
+
+    code = "fulfilment.bad_report"
+    summary = "the fulfilment report cannot be applied"
+    hint = "Ask the provider to correct the report; nothing of it was recorded"
+    fulfilment_id: str
+    report_id: str
+    parcel_id: str
+    reason: str
+
+
+class FulfilmentRequestError(FulfilmentError):
+    """A request to (or the configuration of) a fulfilment provider is malformed.
+
+    Attributes:
+        field: The offending field.
+        reason: What is wrong with it.
+    """
+
+    code = "fulfilment.bad_request"
+    summary = "invalid fulfilment request"
+    hint = "Fix the field named in the error"
+    field: str
+    reason: str
+
+
+class FulfilmentRequestNotFoundError(NotFoundError):
+    """The provider has no request with this id.
+
+    Attributes:
+        kind: Always ``"fulfilment_request"``.
+        id: The unknown id.
+    """
+
+    code = "fulfilment.unknown_request"
+    summary = "no such fulfilment request"
+    hint = "Use the request_id of a request submitted to this provider"
+
+
+class CarrierUnavailableError(AdapterError):
+    """A carrier could not be reached or answered with a failure (an outage).
+
+    Attributes:
+        carrier: The carrier.
+        retryable: True: the same call may succeed later.
+    """
+
+    code = "carrier.unavailable"
+    summary = "the carrier is unavailable"
+    hint = "Retry later, or shop among the other carriers"
+    carrier: str

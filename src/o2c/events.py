@@ -1118,3 +1118,332 @@ class StockReleased(DomainEvent):
     sku: str
     quantity: Decimal
     reason: str
+
+
+# --- issue 4: gateway faults, unknown outcomes and the payment reconciler ---
+
+
+@attrs.frozen(kw_only=True)
+class PaymentFlagged(DomainEvent):
+    """A payment needs a person; the reconciler stops asking the gateway about it.
+
+    Attributes:
+        transaction_id: The transaction concerned.
+        reason: Why (an ``AttentionReason`` value: ``gave_up``, ``contradiction``,
+            ``amount_mismatch``, ``booking_failed``).
+        detail: What was seen, in words (never card data).
+    """
+
+    aggregate: ClassVar[str] = "payment"
+    transaction_id: str
+    reason: str
+    detail: str
+
+
+@attrs.frozen(kw_only=True)
+class PaymentFlagCleared(DomainEvent):
+    """A person looked at a flagged payment and closed the flag.
+
+    Attributes:
+        transaction_id: The transaction the flag was about.
+        reason: The flag's reason (an ``AttentionReason`` value).
+        by: Who closed it.
+        note: What they found or did.
+        outcome: The outcome they recorded for the transaction (``succeeded`` or
+            ``failed``), or None when they recorded none.
+    """
+
+    aggregate: ClassVar[str] = "payment"
+    transaction_id: str
+    reason: str
+    by: str
+    note: str
+    outcome: str | None
+
+
+# --- issue 4: inbound webhooks ---
+
+
+@attrs.frozen(kw_only=True)
+class WebhookProcessed(DomainEvent):
+    """A verified webhook was processed once (its redeliveries change nothing).
+
+    The aggregate id is ``"<gateway>:<event id>"``.
+
+    Attributes:
+        gateway: The gateway that sent it.
+        event_id: The gateway's event id.
+        event_type: The gateway's event type, e.g. ``"charge.dispute.created"``.
+        status: ``"applied"``, ``"parked"`` (kept until its payment is known) or
+            ``"ignored"`` (nothing o2c acts on).
+        reason: Why it was parked or ignored (empty when applied).
+        payment_ids: The o2c payments it moved.
+        dispute_id: The o2c dispute it opened or moved, if any.
+    """
+
+    aggregate: ClassVar[str] = "webhook"
+    gateway: str
+    event_id: str
+    event_type: str
+    status: str
+    reason: str
+    payment_ids: tuple[str, ...]
+    dispute_id: str | None
+
+
+# --- issue 4: payment methods (store credit, bank transfer, split tender, refunds, COD) ---
+
+
+@attrs.frozen(kw_only=True)
+class StoreCreditGranted(DomainEvent):
+    """Store credit was added to a customer's balance (goodwill, or a refund to it).
+
+    The aggregate is the customer's account in one currency (``customer/currency``).
+    """
+
+    aggregate: ClassVar[str] = "store_credit"
+    customer_id: str
+    entry_id: str
+    amount: Money
+    balance: Money
+    reason: str
+    reference: str
+
+
+@attrs.frozen(kw_only=True)
+class StoreCreditRedeemed(DomainEvent):
+    """Store credit paid (part of) an order: ``reference`` names the tender."""
+
+    aggregate: ClassVar[str] = "store_credit"
+    customer_id: str
+    entry_id: str
+    amount: Money
+    balance: Money
+    reference: str
+
+
+@attrs.frozen(kw_only=True)
+class StoreCreditReversed(DomainEvent):
+    """Store credit was taken away (expired or revoked)."""
+
+    aggregate: ClassVar[str] = "store_credit"
+    customer_id: str
+    entry_id: str
+    amount: Money
+    balance: Money
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class TenderOpened(DomainEvent):
+    """An order got a tender outside any gateway: store credit redeemed for it, or a
+    bank transfer it awaits (``reference`` is what the customer must quote)."""
+
+    aggregate: ClassVar[str] = "tender"
+    order_id: str
+    customer_id: str
+    method: str
+    amount: Money
+    reference: str
+
+
+@attrs.frozen(kw_only=True)
+class TenderCancelled(DomainEvent):
+    """An awaited bank transfer is no longer expected (money already matched stays)."""
+
+    aggregate: ClassVar[str] = "tender"
+    order_id: str
+    reference: str
+
+
+@attrs.frozen(kw_only=True)
+class ReceiptTenderLinked(DomainEvent):
+    """A receipt was matched to the tender it pays (a bank transfer quoting its reference)."""
+
+    aggregate: ClassVar[str] = "receipt"
+    tender_id: str
+    amount: Money
+
+
+@attrs.frozen(kw_only=True)
+class RefundPart:
+    """Where one part of a refund went.
+
+    Attributes:
+        tender_id: The tender refunded (a payment, a tender or a COD shipment id).
+        method: Its payment method.
+        amount: How much (for ``voided``: the authorization released).
+        reference: The gateway transaction (``PAY-.../T3``), the store-credit entry
+            (``SC-...``) or the payout to make (``RC-.../refund1``).
+        outcome: ``refunded`` (through the gateway), ``pending`` (the gateway answers
+            later), ``store_credit`` (back to the balance), ``payout`` (to pay out by
+            hand: bank transfer, cash on delivery, or a card the gateway refused to
+            refund) or ``voided`` (an uncaptured authorization released).
+        note: Why, when it is not the obvious way.
+    """
+
+    tender_id: str
+    method: str
+    amount: Money
+    reference: str
+    outcome: str
+    note: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class RefundPayoutRequested(DomainEvent):
+    """Money must be paid back by hand (bank transfer, cash): the host pays it out and
+    quotes ``aggregate_id`` (the payout reference)."""
+
+    aggregate: ClassVar[str] = "payout"
+    receipt_id: str
+    customer_id: str | None
+    amount: Money
+    method: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderRefunded(DomainEvent):
+    """Money went back to an order's tenders; ``parts`` says where."""
+
+    aggregate: ClassVar[str] = "order"
+    requested: Money
+    refunded: Money
+    parts: tuple[RefundPart, ...]
+
+
+@attrs.frozen(kw_only=True)
+class CodRemittanceRecorded(DomainEvent):
+    """A carrier paid over cash it collected on delivery. The aggregate is
+    ``carrier/remittance_id``; ``net == gross - fee``."""
+
+    aggregate: ClassVar[str] = "cod_remittance"
+    carrier: str
+    remittance_id: str
+    gross: Money
+    fee: Money
+    net: Money
+    settled: int
+    discrepancies: int
+
+
+@attrs.frozen(kw_only=True)
+class CodDiscrepancyFound(DomainEvent):
+    """A remittance line did not match what the carrier owes for the shipment."""
+
+    aggregate: ClassVar[str] = "cod_remittance"
+    shipment_id: str
+    status: str
+    expected: Money
+    remitted: Money
+    note: str
+
+
+@attrs.frozen(kw_only=True)
+class CarrierFeeBooked(DomainEvent):
+    """The carrier kept a fee out of a remittance (an expense, booked explicitly)."""
+
+    aggregate: ClassVar[str] = "cod_remittance"
+    carrier: str
+    amount: Money
+
+
+# --- issue 4: carriers and fulfilment providers ---
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentLabelVoided(DomainEvent):
+    """A shipment's label was voided before it left; the shipment is pending again.
+
+    Attributes:
+        order_id: The order.
+        label_id: The voided label.
+        carrier: Its carrier.
+        tracking_number: Its tracking number (no longer in use).
+    """
+
+    aggregate: ClassVar[str] = "shipment"
+    order_id: str
+    label_id: str
+    carrier: str
+    tracking_number: str
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentGoodsReleased(DomainEvent):
+    """What a shipment held that will not reach the customer was dealt with: put back
+    on hand (``restocked``) and/or given back to the order to ship again (``reopened``).
+
+    Attributes:
+        order_id: The order.
+        lines: What the shipment held.
+        restocked: True when the goods went back on hand (cancelled before leaving,
+            returned to sender); False for a lost parcel.
+        reopened: True when the order may ship the quantities again (False when the
+            order was already closed).
+        reason: Why (``"cancelled"``, ``"lost"``, ``"returned_to_sender"``).
+    """
+
+    aggregate: ClassVar[str] = "shipment"
+    order_id: str
+    lines: tuple[ItemQuantity, ...]
+    restocked: bool
+    reopened: bool
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderLinesUnshipped(DomainEvent):
+    """Quantities recorded as shipped will not arrive and may ship again.
+
+    Attributes:
+        lines: Quantities taken off ``shipped``, with their net value.
+        shipment_id: The shipment that did not arrive (or was cancelled).
+        reason: Why.
+    """
+
+    aggregate: ClassVar[str] = "order"
+    lines: tuple[LineQuantity, ...]
+    shipment_id: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class FulfilmentRequested(DomainEvent):
+    """Lines of an order were sent to a fulfilment provider (3PL) to pick, pack, ship.
+
+    Attributes:
+        order_id: The order.
+        provider: The provider's name in the engine.
+        reference: The provider's id for the request.
+        lines: What was sent.
+        due_by: When it is overdue if not shipped in full.
+    """
+
+    aggregate: ClassVar[str] = "fulfilment"
+    order_id: str
+    provider: str
+    reference: str
+    lines: tuple[ItemQuantity, ...]
+    due_by: datetime
+
+
+@attrs.frozen(kw_only=True)
+class FulfilmentReported(DomainEvent):
+    """A provider reported parcels shipped (each one becomes a shipment).
+
+    Attributes:
+        order_id: The order.
+        provider: The provider.
+        report_id: Its report.
+        shipment_ids: The shipments made of the new parcels (none: nothing new).
+        complete: True once everything sent has shipped.
+    """
+
+    aggregate: ClassVar[str] = "fulfilment"
+    order_id: str
+    provider: str
+    report_id: str
+    shipment_ids: tuple[str, ...]
+    complete: bool

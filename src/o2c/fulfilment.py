@@ -5,42 +5,36 @@ A :class:`Shipment` is an immutable aggregate moved only through
 ``(shipment, events)``; a refused operation raises a typed error and changes
 nothing.
 
-Carrier tracking (:func:`apply_tracking`) is fed by webhooks and polling, so it
-sees duplicates, scans out of order and scans the carrier never sent (a parcel
-delivered without an acceptance scan). It therefore never raises for a surprise,
-only for a scan of another parcel (:class:`~o2c.errors.TrackingNumberMismatchError`).
-The rules, in order:
+Carrier tracking (:func:`apply_tracking`, :func:`apply_scans`) is fed by webhooks
+and polling, so it sees duplicates, scans out of order, scans the carrier never sent
+(a parcel delivered without an acceptance scan) and words o2c does not know. It never
+raises for a surprise, only for a scan of another parcel
+(:class:`~o2c.errors.TrackingNumberMismatchError`). The rules:
 
-1. **Duplicates**: a scan whose ``event_id`` was already recorded is ignored.
-2. **Stale scans**: a scan older than the latest recorded scan is ignored. The
-   newest scan is the carrier's current word; an older one arriving late (an
-   exception from before the parcel resumed) must not move the shipment back.
-   A scan *as old as* the latest one still counts, since carriers stamp scans to
-   the minute; scans of the same instant therefore apply in arrival order.
-3. **Skipped scans**: each scan status names a target state (the table's target
-   for that event). The shipment follows the shortest path of table transitions
-   to it, so a delivery scan on a labelled parcel first applies the implied
-   hand-over, and a return to sender straight from transit applies the implied
-   exception. Every step goes through ``SHIPMENT_WORKFLOW.apply``.
-4. **Unreachable targets** (anything after a final state, a "label created" scan
-   once the parcel moved, a carrier "cancelled" scan) are ignored: label scans
-   never move a shipment, because cancelling is o2c's own decision
-   (:func:`cancel`, which also voids the label and frees the stock).
-5. A scan whose target is the current state (a hub scan while in transit) is
-   recorded as tracking history without a transition.
+1. **Duplicates**: a scan whose ``event_id`` was already recorded is ignored (the first
+   copy stays).
+2. **Every other scan is recorded**, in canonical order (time, then the status's place
+   in a parcel's life, then event id; :func:`o2c.tracking.order_key`), late ones too.
+3. **The state is a function of the recorded scans** (:func:`o2c.tracking.fold`): the
+   shipment walks the table from where o2c left it (*label created*, or *in transit*
+   when o2c recorded the hand-over) to each scan's target in that order, along the
+   shortest path, skipping targets it cannot reach; the first final state ends the
+   walk. ``handed_over_at`` and ``delivered_at`` come from the same walk. So any
+   arrival order, with any duplicates, ends in the state and times the sorted stream
+   gives.
+4. **Final is final**: once a shipment is final (delivered, returned, lost, or cancelled
+   by o2c), a new scan never changes its state, even one older than the final scan
+   that would have decided otherwise (a carrier that contradicts itself: the first
+   final word o2c recorded stands). Only an earlier copy of the same final word
+   (another event id) moves its time, as the walk over all scans says.
+5. Label scans never move a shipment: cancelling is o2c's own decision (:func:`cancel`,
+   :func:`void_label`).
 
-Because only a scan at least as new as every recorded one is applied, and a
-legal stream's newest scan is reachable from the state of any older one, any
-arrival order of a carrier's stream (with duplicates) ends in the state its
-newest scan names, the same as the sorted stream.
-
-Ignored scans are not recorded: replaying them is ignored again (the watermark
-only grows, and what is unreachable stays unreachable), so they need no memory.
+Promised and actual delivery are kept for on-time reporting (:func:`on_time`).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -54,7 +48,6 @@ from o2c.customers import Address
 from o2c.errors import (
     ShipmentFieldError,
     ShipmentLineError,
-    TrackingNumberMismatchError,
 )
 from o2c.events import (
     DomainEvent,
@@ -63,16 +56,18 @@ from o2c.events import (
     ShipmentCreated,
     ShipmentDelivered,
     ShipmentException,
+    ShipmentGoodsReleased,
     ShipmentHandedOver,
     ShipmentLabelled,
+    ShipmentLabelVoided,
     ShipmentLost,
     ShipmentReturnedToSender,
-    ShipmentTracked,
 )
 from o2c.lifecycles import SHIPMENT_WORKFLOW, ShipmentEvent, ShipmentState
 from o2c.money import Money, to_decimal
 from o2c.payments import check_free_text
-from o2c.ports import Label, TrackingEvent
+from o2c.ports import Label, TrackingEvent, TrackingStatus
+from o2c.rates import RateChoice
 
 __all__ = [
     "MAX_ID_LENGTH",
@@ -82,11 +77,15 @@ __all__ = [
     "apply_tracking",
     "attach_label",
     "cancel",
+    "check_scan",
     "create_shipment",
     "deliver",
     "delivered_quantities",
     "hand_over",
+    "items",
+    "release_goods",
     "scan_target",
+    "void_label",
 ]
 
 #: Longest id (shipment, order, line, label, tracking number, scan id) accepted.
@@ -97,10 +96,10 @@ MAX_TEXT_LENGTH: Final = 1_000
 _S, _SE = ShipmentState, ShipmentEvent
 
 #: What each table event leads to. The shipment table gives every event a single
-#: target, so a carrier scan can be read as "the parcel is now in state X".
+#: target, so a legacy scan (a table event) reads as "the parcel is now in state X".
 _TARGETS: Final = MappingProxyType({t.event: t.target for t in SHIPMENT_WORKFLOW.transitions})
-#: Events a scan can never apply, not even as the last step: they concern the label.
-_LABEL_EVENTS: Final = frozenset({_SE.BUY_LABEL, _SE.CANCEL})
+#: States that mean the goods will not reach the customer through this shipment.
+_UNDELIVERED: Final = frozenset({_S.CANCELLED, _S.LOST, _S.RETURNED_TO_SENDER})
 
 Events: TypeAlias = tuple[DomainEvent, ...]
 
@@ -195,6 +194,10 @@ def _scans(value: Iterable[TrackingEvent]) -> tuple[TrackingEvent, ...]:
     return tuple(value)
 
 
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class Shipment:
     """One parcel or consignment of an order (the aggregate).
@@ -220,7 +223,15 @@ class Shipment:
         delivered_at: When they arrived (set exactly when delivered).
         cancelled_at: When it was cancelled.
         cancellation_reason: Why it was cancelled.
-        tracking: Carrier scans recorded, in the order applied (times never decrease).
+        tracking: Carrier scans recorded, in canonical order (:func:`o2c.tracking.order_key`).
+        own_hand_over_at: When o2c itself recorded the hand-over (None when only
+            carrier scans say the goods left); tracking starts *in transit* then.
+        promised_by: When the chosen rate promised delivery (None: no promise).
+        rate_choice: How the carrier and service were chosen (rate shopping).
+        voided_labels: Ids of labels voided before it left, oldest first.
+        fulfilment_id: The fulfilment order (3PL) it was reported under, if any.
+        restocked: True once its goods went back on hand (cancelled, returned).
+        reopened: True once its quantities were given back to the order to ship again.
 
     Raises:
         ShipmentFieldError: a field is malformed or the label fields are inconsistent.
@@ -245,6 +256,13 @@ class Shipment:
     cancelled_at: datetime | None = attrs.field(default=None, validator=_check_optional_aware)
     cancellation_reason: str = attrs.field(default="", validator=_check_reason)
     tracking: tuple[TrackingEvent, ...] = attrs.field(default=(), converter=_scans)
+    own_hand_over_at: datetime | None = attrs.field(default=None, validator=_check_optional_aware)
+    promised_by: datetime | None = attrs.field(default=None, validator=_check_optional_aware)
+    rate_choice: RateChoice | None = None
+    voided_labels: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    fulfilment_id: str | None = attrs.field(default=None, validator=_check_optional_id)
+    restocked: bool = False
+    reopened: bool = False
 
     def __attrs_post_init__(self) -> None:
         self._check_lines()
@@ -271,6 +289,14 @@ class Shipment:
         if (self.delivered_at is not None) != (self.state is _S.DELIVERED):
             raise ShipmentFieldError(
                 "delivered_at is set exactly when delivered", field="delivered_at", reason="state"
+            )
+        if self.own_hand_over_at is not None and self.handed_over_at != self.own_hand_over_at:
+            raise ShipmentFieldError(
+                "own_hand_over_at is the hand-over time", field="own_hand_over_at", reason="differs"
+            )
+        if (self.restocked or self.reopened) and self.state not in _UNDELIVERED:
+            raise ShipmentFieldError(
+                "only undelivered goods are released", field="restocked", reason=self.state.value
             )
         self._check_tracking()
 
@@ -358,6 +384,8 @@ def _step(
     out: list[DomainEvent] = []
     if target is _S.IN_TRANSIT and source in (_S.PENDING, _S.LABEL_CREATED):
         changes["handed_over_at"] = at
+        if not via_tracking:
+            changes["own_hand_over_at"] = at
         out.append(
             ShipmentHandedOver(
                 **base,
@@ -401,6 +429,7 @@ def create_shipment(
     ship_to: Address,
     now: datetime,
     cod_amount: Money | None = None,
+    fulfilment_id: str | None = None,
 ) -> Result:
     """Pack a shipment for an order: a new PENDING shipment.
 
@@ -415,6 +444,7 @@ def create_shipment(
         ship_to: Destination.
         now: When it was packed.
         cod_amount: Cash the carrier is to collect on delivery, if any (above zero).
+        fulfilment_id: The fulfilment order (3PL) that shipped it, if any.
 
     Returns:
         The shipment and ``(ShipmentCreated,)``.
@@ -432,6 +462,7 @@ def create_shipment(
         ship_to=ship_to,
         created_at=now,
         cod_amount=cod_amount,
+        fulfilment_id=fulfilment_id,
     )
     event = ShipmentCreated(
         aggregate_id=shipment.id,
@@ -453,13 +484,22 @@ def _check_label(label: object) -> Label:
     return label
 
 
-def attach_label(shipment: Shipment, label: Label, now: datetime) -> Result:
+def attach_label(
+    shipment: Shipment,
+    label: Label,
+    now: datetime,
+    *,
+    rate_choice: RateChoice | None = None,
+    promised_by: datetime | None = None,
+) -> Result:
     """Record a bought carrier label: PENDING -> LABEL_CREATED.
 
     Args:
         shipment: The shipment.
         label: The label the carrier sold (:meth:`o2c.ports.Carrier.buy_label`).
         now: When.
+        rate_choice: How the rate was chosen (kept on the shipment).
+        promised_by: When delivery is promised (kept for :func:`on_time`).
 
     Returns:
         The shipment and ``(ShipmentLabelled,)``.
@@ -471,6 +511,8 @@ def attach_label(shipment: Shipment, label: Label, now: datetime) -> Result:
     """
     _aware(now, "now")
     checked = _check_label(label)
+    if promised_by is not None:
+        _aware(promised_by, "promised_by")
     state = SHIPMENT_WORKFLOW.apply(shipment.state, _SE.BUY_LABEL)
     new = attrs.evolve(
         shipment,
@@ -480,6 +522,8 @@ def attach_label(shipment: Shipment, label: Label, now: datetime) -> Result:
         tracking_number=checked.tracking_number,
         label_id=checked.label_id,
         shipping_cost=checked.cost,
+        rate_choice=rate_choice,
+        promised_by=promised_by,
     )
     event = ShipmentLabelled(
         aggregate_id=shipment.id,
@@ -567,46 +611,109 @@ def cancel(shipment: Shipment, reason: str, now: datetime) -> Result:
     return new, (event,)
 
 
+def void_label(shipment: Shipment, now: datetime) -> Result:
+    """Void the label of a shipment that has not left: LABEL_CREATED -> PENDING.
+
+    The label fields (and any "label created" scans) are cleared and the label id is
+    kept in ``voided_labels``; the shipment can be labelled again or cancelled.
+
+    Returns:
+        The shipment and ``(ShipmentLabelVoided,)``.
+
+    Raises:
+        InvalidTransitionError: the shipment is not labelled, or already left.
+    """
+    _aware(now, "now")
+    state = SHIPMENT_WORKFLOW.apply(shipment.state, _SE.VOID_LABEL)
+    # LABEL_CREATED means labelled (checked by Shipment), so the label fields are set.
+    label_id = str(shipment.label_id)
+    carrier = str(shipment.carrier)
+    number = str(shipment.tracking_number)
+    new = attrs.evolve(
+        shipment,
+        state=state,
+        carrier=None,
+        service=None,
+        tracking_number=None,
+        label_id=None,
+        shipping_cost=None,
+        rate_choice=None,
+        promised_by=None,
+        tracking=(),
+        voided_labels=(*shipment.voided_labels, label_id),
+    )
+    event = ShipmentLabelVoided(
+        aggregate_id=shipment.id,
+        occurred_at=now,
+        order_id=shipment.order_id,
+        label_id=label_id,
+        carrier=carrier,
+        tracking_number=number,
+    )
+    return new, (event,)
+
+
+def release_goods(shipment: Shipment, now: datetime, *, restocked: bool, reopened: bool) -> Result:
+    """Record what became of the goods of a shipment that will not arrive (cancelled,
+    lost, returned to sender): put back on hand and/or given back to the order.
+
+    The engine does the stock and order moves; this records them, once.
+
+    Returns:
+        The shipment and ``(ShipmentGoodsReleased,)``; nothing when neither applies.
+
+    Raises:
+        ShipmentFieldError: the shipment is not cancelled, lost or returned, or its
+            goods were released already.
+    """
+    _aware(now, "now")
+    if shipment.state not in _UNDELIVERED:
+        raise ShipmentFieldError(
+            "only undelivered goods are released", field="state", reason=shipment.state.value
+        )
+    if shipment.restocked or shipment.reopened:
+        raise ShipmentFieldError("goods released already", field="restocked", reason="twice")
+    if not (restocked or reopened):
+        return shipment, ()
+    new = attrs.evolve(shipment, restocked=restocked, reopened=reopened)
+    event = ShipmentGoodsReleased(
+        aggregate_id=shipment.id,
+        occurred_at=now,
+        order_id=shipment.order_id,
+        lines=_items(shipment.lines),
+        restocked=restocked,
+        reopened=reopened,
+        reason=shipment.state.value,
+    )
+    return new, (event,)
+
+
 # --------------------------------------------------------------------------- tracking
 
 
-def scan_target(status: ShipmentEvent) -> ShipmentState:
-    """The state a carrier scan of ``status`` says the parcel is in.
+def scan_target(status: TrackingStatus | ShipmentEvent) -> ShipmentState | None:
+    """The state a carrier scan of ``status`` says the parcel is in (None: a scan that
+    never moves a shipment, such as a carrier's "cancelled").
 
+    >>> scan_target(TrackingStatus.FAILED_ATTEMPT)
+    <ShipmentState.EXCEPTION: 'exception'>
     >>> scan_target(ShipmentEvent.RESUME)
     <ShipmentState.IN_TRANSIT: 'in_transit'>
     """
-    return _TARGETS[status]
+    from o2c.tracking import TARGETS  # noqa: PLC0415 - o2c.tracking imports this module
+
+    if isinstance(status, ShipmentEvent):
+        return _TARGETS[status]
+    return TARGETS[status]
 
 
-def _path(source: ShipmentState, target: ShipmentState) -> tuple[ShipmentEvent, ...] | None:
-    """The shortest run of table events from ``source`` to ``target`` (label events
-    excluded), breadth first in table order so the answer is deterministic; None
-    when ``target`` cannot be reached."""
-    if source is target:
-        return ()
-    back: dict[ShipmentState, tuple[ShipmentState, ShipmentEvent]] = {}
-    queue = deque([source])
-    while queue:
-        state = queue.popleft()
-        for row in SHIPMENT_WORKFLOW.transitions:
-            if row.source is not state or row.event in _LABEL_EVENTS:
-                continue
-            if row.target is source or row.target in back:
-                continue
-            back[row.target] = (state, row.event)
-            if row.target is target:
-                steps: list[ShipmentEvent] = []
-                at = target
-                while at is not source:
-                    at, event = back[at]
-                    steps.append(event)
-                return tuple(reversed(steps))
-            queue.append(row.target)
-    return None
+def check_scan(scan: object) -> TrackingEvent:
+    """A scan checked as tracking input (ids, times, text lengths).
 
-
-def _check_scan(scan: object) -> TrackingEvent:
+    Raises:
+        ShipmentFieldError: not a TrackingEvent, or a malformed field.
+        NaiveDatetimeError: its time has no timezone.
+    """
     if not isinstance(scan, TrackingEvent):
         raise ShipmentFieldError("a ports.TrackingEvent is required", field="event", reason="type")
     _id(scan.event_id, "event.event_id")
@@ -614,83 +721,21 @@ def _check_scan(scan: object) -> TrackingEvent:
     _aware(scan.occurred_at, "event.occurred_at")
     _text(scan.description, "event.description", empty=True)
     _text(scan.location, "event.location", limit=MAX_ID_LENGTH, empty=True)
-    status: object = scan.status
-    if not isinstance(status, ShipmentEvent):
-        try:
-            status = ShipmentEvent(str(status))
-        except ValueError:
-            raise ShipmentFieldError(
-                "unknown scan status", field="event.status", reason=f"{str(status)[:40]!r}"
-            ) from None
-        # An adapter passed the plain string; keep the enum so comparisons hold.
-        scan = attrs.evolve(scan, status=status)
+    _text(scan.raw_status, "event.raw_status", limit=MAX_ID_LENGTH, empty=True)
     return scan
 
 
 def apply_tracking(shipment: Shipment, event: TrackingEvent) -> Result:
-    """Apply one carrier scan, idempotently and in any arrival order.
+    """Apply one carrier scan, idempotently and in any arrival order:
+    :func:`o2c.tracking.apply_scans` with one scan."""
+    from o2c.tracking import apply_scans  # noqa: PLC0415 - o2c.tracking imports this module
 
-    See the module notes for the rules. Ignored scans (duplicate, stale,
-    unreachable) return the shipment unchanged and no events.
+    return apply_scans(shipment, (event,))
 
-    Args:
-        shipment: The shipment.
-        event: The scan, as the carrier adapter normalised it.
 
-    Returns:
-        The shipment and, for a recorded scan, ``ShipmentTracked`` followed by the
-        events of each state entered: ``ShipmentHandedOver``, ``ShipmentException``,
-        ``ShipmentDelivered`` (``delivered_at`` is the scan's time), ``ShipmentLost``
-        or ``ShipmentReturnedToSender``. Events carry the scan's time.
-
-    Raises:
-        TrackingNumberMismatchError: the scan is for another tracking number, or
-            the shipment has no label.
-        ShipmentFieldError: the scan is malformed (unknown status, blank id...).
-        NaiveDatetimeError: the scan's time has no timezone.
-    """
-    scan = _check_scan(event)
-    if shipment.tracking_number is None or scan.tracking_number != shipment.tracking_number:
-        raise TrackingNumberMismatchError(
-            shipment_id=shipment.id,
-            expected=shipment.tracking_number,
-            received=scan.tracking_number,
-        )
-    if scan.event_id in shipment.seen_event_ids:
-        return shipment, ()
-    latest = shipment.last_scan_at
-    if latest is not None and scan.occurred_at < latest:
-        return shipment, ()
-    path = _path(shipment.state, scan_target(scan.status))
-    if path is None:
-        return shipment, ()
-    current = shipment
-    moved: list[DomainEvent] = []
-    for step in path:
-        current, more = _step(
-            current,
-            step,
-            scan.occurred_at,
-            via_tracking=True,
-            description=scan.description,
-            location=scan.location,
-            implied=step is not scan.status,
-        )
-        moved.extend(more)
-    current = attrs.evolve(current, tracking=(*current.tracking, scan))
-    tracked = ShipmentTracked(
-        aggregate_id=shipment.id,
-        occurred_at=scan.occurred_at,
-        order_id=shipment.order_id,
-        event_id=scan.event_id,
-        tracking_number=scan.tracking_number,
-        status=scan.status.value,
-        description=scan.description,
-        location=scan.location,
-        state=current.state.value,
-        implied=tuple(step.value for step in path if step is not scan.status),
-    )
-    return current, (tracked, *moved)
+def items(lines: Iterable[ShipmentLine]) -> tuple[ItemQuantity, ...]:
+    """Event items for shipment lines."""
+    return _items(lines)
 
 
 def delivered_quantities(shipment: Shipment) -> dict[str, Decimal]:

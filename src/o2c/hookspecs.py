@@ -16,7 +16,9 @@ Every hook is named ``o2c_...``. There are three kinds:
   implementation is called; a name registered twice for one role is refused.
 * **Decision hooks** shape the engine's decisions: ``o2c_credit_rules`` adds credit
   rules (every implementation is called), ``o2c_credit_policy`` replaces the credit
-  policy (the first implementation that answers wins; o2c's own answer runs last).
+  policy (the first implementation that answers wins; o2c's own answer runs last),
+  ``o2c_choose_rate`` picks a carrier rate (the first answer wins; else
+  ``EngineConfig.rate_rule``).
 * **The event hook** ``o2c_handle_event`` receives every domain event after the unit
   of work that caused it has committed.
 
@@ -46,17 +48,21 @@ from o2c.events import DomainEvent
 from o2c.money import is_currency
 from o2c.ports import (
     Carrier,
+    FulfilmentProvider,
     Inventory,
     Notifier,
     PaymentGateway,
+    ShipmentRequest,
     StatementReader,
     Storage,
     TaxProvider,
 )
+from o2c.rates import Quote
 
 __all__ = [
     "PROJECT",
     "CarrierRecord",
+    "FulfilmentProviderRecord",
     "GatewayRecord",
     "InventoryRecord",
     "NotifierRecord",
@@ -65,10 +71,12 @@ __all__ = [
     "TaxRecord",
     "hookimpl",
     "hookspec",
+    "o2c_choose_rate",
     "o2c_credit_policy",
     "o2c_credit_rules",
     "o2c_handle_event",
     "o2c_register_carriers",
+    "o2c_register_fulfilment_providers",
     "o2c_register_gateways",
     "o2c_register_inventories",
     "o2c_register_notifiers",
@@ -262,6 +270,30 @@ class CarrierRecord:
 
 
 @attrs.frozen
+class FulfilmentProviderRecord:
+    """A fulfilment provider (3PL) a plugin offers.
+
+    Args:
+        name: The provider's name, e.g. ``"shipbob"``.
+        factory: Builds the provider (a :class:`~o2c.ports.FulfilmentProvider`).
+        description: One line for people.
+
+    Raises:
+        InvalidRecordError: A malformed name, or a factory that is not callable.
+
+    >>> FulfilmentProviderRecord("acme-3pl", factory=object).name
+    'acme-3pl'
+    """
+
+    name: str
+    factory: Callable[[], FulfilmentProvider]
+    description: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        _check_common(self, self.name, self.factory, self.description)
+
+
+@attrs.frozen
 class InventoryRecord:
     """An inventory (stock keeping) a plugin offers.
 
@@ -430,6 +462,33 @@ def o2c_register_carriers() -> Sequence[CarrierRecord]:
         >>> _ = plugins.register(Parcels(), name="parcels")
         >>> plugins.carriers()["parcels"].services
         ('standard', 'express')
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def o2c_register_fulfilment_providers() -> Sequence[FulfilmentProviderRecord]:
+    """Offer fulfilment providers (3PLs that pick, pack and ship for o2c).
+
+    Every implementation is called. A provider name offered twice raises
+    :class:`~o2c.errors.DuplicateAdapterError`. Providers passed to
+    ``O2C(fulfilment_providers=...)`` are added to (and override) these.
+
+    Returns:
+        One :class:`FulfilmentProviderRecord` per provider (an empty sequence or
+        ``None``: none).
+
+    Example:
+        >>> from o2c.hookspecs import FulfilmentProviderRecord, hookimpl
+        >>> from o2c.plugins import Plugins
+        >>> class Warehouse:
+        ...     @hookimpl
+        ...     def o2c_register_fulfilment_providers(self):
+        ...         return [FulfilmentProviderRecord("acme-3pl", factory=Warehouse)]
+        >>> plugins = Plugins()
+        >>> _ = plugins.register(Warehouse(), name="warehouse")
+        >>> list(plugins.fulfilment_providers())
+        ['acme-3pl']
     """
     raise NotImplementedError
 
@@ -611,6 +670,53 @@ def o2c_credit_policy(customer_id: str, rules: tuple[CreditRule, ...]) -> Credit
         >>> _ = plugins.register(Lenient(), name="lenient")
         >>> plugins.credit_policy("VIP-7").name, plugins.credit_policy("C-1").name
         ('vip', 'default')
+    """
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def o2c_choose_rate(request: ShipmentRequest, quotes: tuple[Quote, ...]) -> Quote | None:
+    """Choose the carrier rate a shipment is sent with (rate shopping).
+
+    The first implementation that returns a quote wins (``firstresult``); when none
+    does, ``EngineConfig.rate_rule`` decides (``"cheapest"`` by default). The answer
+    must be one of ``quotes`` (the very value), or the shipment fails with
+    :class:`~o2c.errors.RateChoiceError`. The choice is kept on the shipment as
+    ``rate_choice`` with the rule ``"plugin:<name>"``.
+
+    Args:
+        request: The parcel (destination, weight, cash on delivery).
+        quotes: Every quote of the carriers asked that offer the service wanted,
+            cheapest first (ties by promised delivery, carrier, service). Carriers
+            that failed to quote are not among them.
+
+    Returns:
+        One of ``quotes``, or ``None`` to let the next implementation (or the rule)
+        decide.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> from o2c.customers import Address
+        >>> from o2c.hookspecs import hookimpl
+        >>> from o2c.money import Money
+        >>> from o2c.plugins import Plugins
+        >>> from o2c.ports import Rate, ShipmentRequest
+        >>> from o2c.rates import Quote
+        >>> class GreenFirst:
+        ...     @hookimpl
+        ...     def o2c_choose_rate(self, request, quotes):
+        ...         return next((q for q in quotes if q.carrier == "bike"), None)
+        >>> plugins = Plugins()
+        >>> _ = plugins.register(GreenFirst(), name="green")
+        >>> when = datetime(2026, 3, 3, tzinfo=UTC)
+        >>> quotes = tuple(
+        ...     Quote(carrier=c, rate=Rate(carrier=c, service="std",
+        ...           amount=Money(p, "EUR"), transit_days=1), promised_by=when)
+        ...     for c, p in (("dhl", "4.90"), ("bike", "6.00")))
+        >>> to = Address(name="Ada", lines=("1 Main St",), city="Berlin", country="DE")
+        >>> request = ShipmentRequest(shipment_id="SH-1", ship_to=to, weight_grams=500)
+        >>> plugins.choose_rate(request, quotes)[1].carrier
+        'bike'
     """
     raise NotImplementedError
 

@@ -135,6 +135,7 @@ class ShipmentEvent(StrEnum):
     RETURN_TO_SENDER = "return_to_sender"
     DECLARE_LOST = "declare_lost"
     CANCEL = "cancel"
+    VOID_LABEL = "void_label"
 
 
 _S, _SE = ShipmentState, ShipmentEvent
@@ -155,6 +156,7 @@ SHIPMENT_WORKFLOW: Workflow[ShipmentState, ShipmentEvent] = Workflow(
         Transition(_S.PENDING, _SE.CANCEL, _S.CANCELLED),
         Transition(_S.LABEL_CREATED, _SE.HAND_OVER, _S.IN_TRANSIT),
         Transition(_S.LABEL_CREATED, _SE.CANCEL, _S.CANCELLED, note="the label is voided"),
+        Transition(_S.LABEL_CREATED, _SE.VOID_LABEL, _S.PENDING, note="relabel it, or cancel it"),
         Transition(_S.IN_TRANSIT, _SE.GO_OUT_FOR_DELIVERY, _S.OUT_FOR_DELIVERY),
         Transition(_S.IN_TRANSIT, _SE.DELIVER, _S.DELIVERED),
         Transition(_S.IN_TRANSIT, _SE.REPORT_EXCEPTION, _S.EXCEPTION),

@@ -38,6 +38,7 @@ from typing import Any, ClassVar, Final, TypeAlias, cast
 import attrs
 
 from o2c._evolve import evolved
+from o2c.attention import PaymentAttention
 from o2c.errors import (
     CardDataRefusedError,
     ContradictoryOutcomeError,
@@ -462,18 +463,32 @@ def _check_key_field(_instance: object, _attribute: object, value: str) -> None:
 # --------------------------------------------------------------------------- outcomes
 
 
+def _optional_money(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, Money):
+        raise PaymentFieldError(
+            f"{attribute.name} must be Money or None",
+            field=attribute.name,
+            reason=type(value).__name__,
+        )
+
+
 @attrs.frozen
 class Succeeded:
     """The gateway confirmed the transaction.
 
     Args:
         gateway_reference: The gateway's id for it, if given.
+        amount: What the gateway says it moved, when it says; None means exactly the
+            amount requested. An amount other than the requested one is not booked:
+            the engine records the answer as :class:`Unknown` (and the reconciler
+            flags the payment for a person if the gateway's ``status`` says so too).
     """
 
     event: ClassVar[TransactionEvent] = TransactionEvent.SUCCEED
     gateway_reference: str | None = attrs.field(
         default=None, validator=_optional_id_field("gateway_reference")
     )
+    amount: Money | None = attrs.field(default=None, validator=_optional_money)
 
 
 @attrs.frozen
@@ -624,6 +639,17 @@ def _tx_tuple(value: Iterable[PaymentTransaction]) -> tuple[PaymentTransaction, 
     return tuple(value)
 
 
+def _check_attention(_instance: object, _attribute: object, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, PaymentAttention):
+        raise PaymentFieldError(
+            "attention must be a PaymentAttention or None",
+            field="attention",
+            reason=type(value).__name__,
+        )
+
+
 _AUTHORIZING: Final = frozenset({TransactionKind.AUTHORIZE, TransactionKind.SALE})
 _CAPTURING: Final = frozenset({TransactionKind.CAPTURE, TransactionKind.SALE})
 
@@ -647,6 +673,8 @@ class Payment:
         gateway: The name of the gateway the payment runs on, if any.
         state: Where it stands in :data:`~o2c.lifecycles.PAYMENT_WORKFLOW`.
         transactions: Every transaction, in request order.
+        attention: Set while the payment is flagged for a person (see
+            :mod:`o2c.reconciliation`); nobody asks the gateway about it meanwhile.
     """
 
     id: str = attrs.field(validator=_id_field("payment_id"))
@@ -659,6 +687,7 @@ class Payment:
     gateway: str | None = attrs.field(default=None, validator=_optional_id_field("gateway"))
     state: PaymentState = attrs.field(default=PaymentState.NEW, validator=_member_of(PaymentState))
     transactions: tuple[PaymentTransaction, ...] = attrs.field(default=(), converter=_tx_tuple)
+    attention: PaymentAttention | None = attrs.field(default=None, validator=_check_attention)
 
     def __attrs_post_init__(self) -> None:
         ids: set[str] = set()
@@ -684,6 +713,12 @@ class Payment:
                 )
             ids.add(tx.id)
             keys.add(tx.idempotency_key)
+        if self.attention is not None and self.attention.transaction_id not in ids:
+            raise PaymentFieldError(
+                "a flag is about one of the payment's transactions",
+                field="attention",
+                reason=f"no transaction {self.attention.transaction_id!r}",
+            )
 
     # -- derived amounts ----------------------------------------------------------
 

@@ -51,6 +51,7 @@ from o2c.errors import (
 from o2c.events import DomainEvent
 from o2c.hookspecs import (
     CarrierRecord,
+    FulfilmentProviderRecord,
     GatewayRecord,
     InventoryRecord,
     NotifierRecord,
@@ -59,6 +60,8 @@ from o2c.hookspecs import (
     TaxRecord,
     hookimpl,
 )
+from o2c.ports import ShipmentRequest
+from o2c.rates import Quote
 
 __all__ = ["DEFAULTS_PLUGIN", "ENTRY_POINT_GROUP", "Plugins", "hook_names"]
 
@@ -386,6 +389,18 @@ class Plugins:
         """
         return self._records("o2c_register_carriers", "carrier", CarrierRecord)
 
+    def fulfilment_providers(self) -> dict[str, FulfilmentProviderRecord]:
+        """Every fulfilment provider (3PL) the plugins offer, by name (sorted).
+
+        Raises:
+            DuplicateAdapterError: A name is offered twice; names both plugins.
+            HookResultError: An implementation returned something else than records.
+            PluginHookError: An implementation raised.
+        """
+        return self._records(
+            "o2c_register_fulfilment_providers", "fulfilment provider", FulfilmentProviderRecord
+        )
+
     def inventories(self) -> dict[str, InventoryRecord]:
         """Every inventory the plugins offer, by name (sorted).
 
@@ -481,6 +496,40 @@ class Plugins:
                 reason=f"expected CreditPolicy or None, got {type(policy).__name__}",
             )
         return policy
+
+    @property
+    def has_rate_choosers(self) -> bool:
+        """True when some plugin implements ``o2c_choose_rate``."""
+        caller: pluggy.HookCaller = self._pm.hook.o2c_choose_rate
+        return bool(caller.get_hookimpls())
+
+    def choose_rate(
+        self, request: ShipmentRequest, quotes: tuple[Quote, ...]
+    ) -> tuple[str, Quote] | None:
+        """Ask ``o2c_choose_rate``: the first implementation that answers wins.
+
+        Returns:
+            ``(plugin name, quote)``, or None when no implementation answered (the
+            engine's ``rate_rule`` then decides). Whether the quote is one of
+            ``quotes`` is checked by the engine (:func:`o2c.rates.choose`).
+
+        Raises:
+            HookResultError: An implementation returned something other than a
+                :class:`~o2c.rates.Quote` or ``None``.
+            PluginHookError: An implementation raised.
+        """
+        hook = "o2c_choose_rate"
+        answer = self._first(hook, request=request, quotes=tuple(quotes))
+        if answer is None:
+            return None
+        plugin, quote = answer
+        if not isinstance(quote, Quote):
+            raise HookResultError(
+                plugin=plugin,
+                hook=hook,
+                reason=f"expected Quote or None, got {type(quote).__name__}",
+            )
+        return plugin, quote
 
     # ------------------------------------------------------------------ events
 

@@ -12,7 +12,10 @@ The engine (:mod:`o2c.engine`) talks to the outside world only through these rol
 * **payment gateway**: :class:`PaymentGateway` (authorize, capture, void, refund,
   status); business outcomes are values (:data:`o2c.payments.Outcome`), never
   exceptions.
-* **carrier**: :class:`Carrier` (rates, labels, tracking).
+* **carrier**: :class:`Carrier` (rates, labels, tracking), tracking normalised to
+  :class:`TrackingStatus`; :class:`TrackingDialect` for carriers with their own codes.
+* **fulfilment provider**: :class:`FulfilmentProvider`, a 3PL that picks, packs and
+  ships, and reports parcels back (:class:`FulfilmentReport`).
 * **tax**: :class:`TaxProvider` picks the tax rates of a line.
 * **notification**: :class:`Notifier` sends what the engine wants a person to read.
 * **statement reader**: :class:`StatementReader` turns a bank statement file into
@@ -42,6 +45,12 @@ from o2c.pricing import TaxRate
 
 __all__ = [
     "Carrier",
+    "CarrierScan",
+    "FulfilmentAck",
+    "FulfilmentLine",
+    "FulfilmentProvider",
+    "FulfilmentReport",
+    "FulfilmentRequest",
     "GatewayEvent",
     "GatewayRequest",
     "IdempotencyRecord",
@@ -53,6 +62,7 @@ __all__ = [
     "OutboxEntry",
     "PaymentGateway",
     "Rate",
+    "ReportedParcel",
     "Repository",
     "Reservation",
     "ReservationRequest",
@@ -63,8 +73,11 @@ __all__ = [
     "Storage",
     "TaxProvider",
     "TaxQuery",
+    "TrackingDialect",
     "TrackingEvent",
+    "TrackingStatus",
     "UnitOfWork",
+    "as_tracking_status",
 ]
 
 T = TypeVar("T")
@@ -89,6 +102,14 @@ class Kind(StrEnum):
     RESERVATION = "reservation"
     CREDIT_DECISION = "credit_decision"
     GATEWAY_KEY = "gateway_key"
+    FULFILMENT = "fulfilment"
+    # issue 4, payment methods (o2c.engine.tender)
+    STORE_CREDIT = "store_credit"
+    TENDER = "tender"
+    COD_REMITTANCE = "cod_remittance"
+    COD_COLLECTION = "cod_collection"
+    # issue 4, inbound webhooks (o2c.engine.inbound): events parked until their payment is known
+    WEBHOOK = "webhook"
 
 
 @attrs.frozen(kw_only=True)
@@ -376,31 +397,54 @@ class GatewayEvent:
 
 
 class PaymentGateway(Protocol):
-    """A payment service provider. Outcomes are values; only infrastructure failures
-    raise, as :class:`~o2c.errors.AdapterError` saying whether a retry may help."""
+    """A payment service provider (docs/payments.md; ``o2c.testing.GatewayContract``
+    checks an adapter against this).
+
+    * **Idempotency**: send ``request.idempotency_key`` as the provider's idempotency
+      key. The same request under the same key returns the first answer and moves no
+      money again; the key reused with another payload raises
+      :class:`~o2c.errors.IdempotencyConflictError` and moves nothing.
+    * **Outcomes are values**: :class:`~o2c.payments.Succeeded`,
+      :class:`~o2c.payments.Failed` (with a normalised
+      :class:`~o2c.payments.DeclineReason`), :class:`~o2c.payments.Pending` or
+      :class:`~o2c.payments.Unknown`, never None. A decline or an amount over the
+      limit is ``Failed``, never an exception. ``Succeeded.amount``, if given, is the
+      amount that moved; o2c books nothing for another amount than requested.
+    * **Unknown** means "the money may or may not have moved". Raise an
+      :class:`~o2c.errors.AdapterError` (``GatewayTimeoutError``,
+      ``GatewayUnavailableError``) only when the provider could not be reached or did
+      not answer; o2c treats any exception as unknown, commits the transaction in
+      flight and asks :meth:`status` later under the same key, never charging again
+      under a new one.
+    """
 
     def authorize(self, request: GatewayRequest) -> Outcome:
-        """Hold funds on the payer's instrument."""
+        """Hold ``request.amount`` on the instrument ``request.token``."""
         ...
 
     def sale(self, request: GatewayRequest) -> Outcome:
-        """Authorize and capture at once."""
+        """Authorize and capture ``request.amount`` at once."""
         ...
 
     def capture(self, request: GatewayRequest) -> Outcome:
-        """Take (part of) an authorization."""
+        """Take (part of) the authorization ``request.reference``; never more than is
+        left of it (``Failed`` otherwise)."""
         ...
 
     def void(self, request: GatewayRequest) -> Outcome:
-        """Cancel an authorization's uncaptured rest."""
+        """Release the uncaptured rest of the authorization ``request.reference``."""
         ...
 
     def refund(self, request: GatewayRequest) -> Outcome:
-        """Return (part of) captured money."""
+        """Give back (part of) what ``request.reference`` captured; never more than was
+        captured and not yet refunded (``Failed`` otherwise)."""
         ...
 
     def status(self, request: GatewayRequest) -> Outcome:
-        """Ask what became of an earlier request (same key); used for unknown outcomes."""
+        """What became of the request under ``request.idempotency_key`` (the rest of
+        ``request`` is the original request). For a key never seen: ``Failed`` only
+        if a request under it can never execute afterwards, else ``Unknown``; never
+        a success. The payment reconciler calls it for transactions in flight."""
         ...
 
 
@@ -437,12 +481,16 @@ class Rate:
         service: Service code, e.g. ``"standard"``.
         amount: Price.
         transit_days: Promised days in transit.
+        promised_by: The delivery date the carrier promises, as the instant by which
+            it is due (None: o2c derives it from ``transit_days``, see
+            :func:`o2c.rates.promise`).
     """
 
     carrier: str
     service: str
     amount: Money
     transit_days: int
+    promised_by: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -466,6 +514,67 @@ class Label:
     document: bytes = b""
 
 
+class TrackingStatus(StrEnum):
+    """The one vocabulary every carrier's tracking is normalised to.
+
+    Each carrier adapter maps its own codes to these (see :class:`o2c.tracking.StatusMap`);
+    a code it does not know becomes :attr:`EXCEPTION` with the carrier's words kept.
+    """
+
+    LABEL_CREATED = "label_created"
+    """The carrier knows the parcel (pre-transit); it has not moved."""
+    IN_TRANSIT = "in_transit"
+    """Picked up, or moving through the network (also: moving again after a problem)."""
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    """On the last vehicle, or waiting at a pickup point."""
+    FAILED_ATTEMPT = "failed_attempt"
+    """A delivery was tried and failed (recipient absent); another try usually follows."""
+    EXCEPTION = "exception"
+    """A problem: delay, damage, address, customs, or a code o2c does not know."""
+    DELIVERED = "delivered"
+    """Handed to the recipient. Final."""
+    RETURNED = "returned"
+    """Given up and sent back to the sender. Final."""
+    LOST = "lost"
+    """The carrier declared the parcel lost. Final."""
+    CANCELLED = "cancelled"
+    """The carrier says the label was cancelled; recorded, never moves a shipment
+    (cancelling is o2c's decision)."""
+
+
+_FROM_TABLE_EVENT = {
+    ShipmentEvent.BUY_LABEL: TrackingStatus.LABEL_CREATED,
+    ShipmentEvent.HAND_OVER: TrackingStatus.IN_TRANSIT,
+    ShipmentEvent.RESUME: TrackingStatus.IN_TRANSIT,
+    ShipmentEvent.GO_OUT_FOR_DELIVERY: TrackingStatus.OUT_FOR_DELIVERY,
+    ShipmentEvent.REPORT_EXCEPTION: TrackingStatus.EXCEPTION,
+    ShipmentEvent.DELIVER: TrackingStatus.DELIVERED,
+    ShipmentEvent.RETURN_TO_SENDER: TrackingStatus.RETURNED,
+    ShipmentEvent.DECLARE_LOST: TrackingStatus.LOST,
+    ShipmentEvent.CANCEL: TrackingStatus.CANCELLED,
+    ShipmentEvent.VOID_LABEL: TrackingStatus.CANCELLED,
+}
+
+
+def as_tracking_status(value: object) -> TrackingStatus | None:
+    """The :class:`TrackingStatus` ``value`` names, or None.
+
+    Accepts a status, its text (``"in_transit"``), and, for adapters written before
+    the vocabulary existed, a shipment-table event (``ShipmentEvent.HAND_OVER`` or
+    ``"hand_over"`` is ``in_transit``).
+    """
+    if isinstance(value, TrackingStatus):
+        return value
+    if isinstance(value, ShipmentEvent):
+        return _FROM_TABLE_EVENT[value]
+    if isinstance(value, str):
+        if value in TrackingStatus.__members__.values():
+            return TrackingStatus(value)
+        if value in ShipmentEvent.__members__.values():
+            return _FROM_TABLE_EVENT[ShipmentEvent(value)]
+    return None
+
+
 @attrs.frozen(kw_only=True)
 class TrackingEvent:
     """One carrier scan, normalised.
@@ -474,15 +583,53 @@ class TrackingEvent:
         event_id: The carrier's id for the scan (duplicates share it).
         tracking_number: The parcel.
         occurred_at: When the carrier saw it (timezone-aware).
-        status: What it means for the shipment, as a shipment-table event.
+        status: What it means, in o2c's vocabulary. A status o2c does not know (any
+            other text or value) becomes :attr:`TrackingStatus.EXCEPTION` and the
+            text is kept in ``raw_status``: an unknown word never crashes tracking.
         description: The carrier's own words.
+        location: Where, if known.
+        raw_status: The carrier's own code for the scan ("" when not given).
+    """
+
+    event_id: str
+    tracking_number: str
+    occurred_at: datetime
+    status: TrackingStatus
+    description: str = ""
+    location: str = ""
+    raw_status: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        status = as_tracking_status(self.status)
+        if status is self.status:
+            return
+        # Normalised in place (frozen): a legacy table event or text, or an unknown word.
+        raw = self.raw_status or str(self.status)[:64]
+        object.__setattr__(self, "status", status or TrackingStatus.EXCEPTION)
+        if status is None:
+            object.__setattr__(self, "raw_status", raw)
+
+
+@attrs.frozen(kw_only=True)
+class CarrierScan:
+    """One scan as a carrier's webhook or API sends it, before normalisation.
+
+    :meth:`o2c.engine.O2C.receive_tracking` takes these and normalises them through
+    the carrier's :class:`~o2c.tracking.StatusMap`.
+
+    Attributes:
+        event_id: The carrier's id for the scan.
+        tracking_number: The parcel.
+        occurred_at: When the carrier saw it (timezone-aware).
+        code: The carrier's status code, in its own dialect.
+        description: The carrier's words.
         location: Where, if known.
     """
 
     event_id: str
     tracking_number: str
     occurred_at: datetime
-    status: ShipmentEvent
+    code: str
     description: str = ""
     location: str = ""
 
@@ -491,19 +638,141 @@ class Carrier(Protocol):
     """A parcel carrier."""
 
     def rates(self, request: ShipmentRequest) -> list[Rate]:
-        """Quotes for every service that can take the parcel (may be empty)."""
+        """Quotes for every service that can take the parcel (may be empty).
+
+        A carrier that cannot quote raises; rate shopping skips it and reports why.
+        """
         ...
 
     def buy_label(self, request: ShipmentRequest, rate: Rate, idempotency_key: str) -> Label:
-        """Buy a label; the same key returns the same label."""
+        """Buy a label; the same key returns the same label (never a second purchase).
+
+        o2c derives the key from the shipment (see :doc:`shipping </shipping>`).
+        """
         ...
 
     def void_label(self, label_id: str) -> None:
-        """Cancel an unused label."""
+        """Cancel an unused label (voiding twice changes nothing)."""
         ...
 
     def track(self, tracking_number: str) -> list[TrackingEvent]:
         """Every scan so far, in the carrier's order (may repeat or be out of order)."""
+        ...
+
+
+@runtime_checkable
+class TrackingDialect(Protocol):
+    """A carrier that speaks its own tracking codes says how to read them.
+
+    :meth:`o2c.engine.O2C.receive_tracking` uses it for :class:`CarrierScan` values; a
+    carrier without it is read with :data:`o2c.tracking.STANDARD` (o2c's own words).
+    """
+
+    def normalise(self, scan: CarrierScan) -> TrackingEvent:
+        """The scan in o2c's vocabulary (an unknown code is an exception, never an error)."""
+        ...
+
+
+# --------------------------------------------------------------------------- fulfilment provider
+
+
+@attrs.frozen(kw_only=True)
+class FulfilmentLine:
+    """Units of one order line, in a request to a 3PL or in its report.
+
+    Attributes:
+        line_id: The order line.
+        sku: Its stock-keeping unit.
+        quantity: Units (above zero).
+    """
+
+    line_id: str
+    sku: str
+    quantity: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class FulfilmentRequest:
+    """Pick, pack and ship these lines (what o2c sends a fulfilment provider).
+
+    Attributes:
+        request_id: o2c's id for the fulfilment order; reports name it.
+        order_id: The sales order.
+        ship_to: Destination.
+        lines: What to ship.
+        cod_amount: Cash to collect on delivery, if any.
+    """
+
+    request_id: str
+    order_id: str
+    ship_to: Address
+    lines: tuple[FulfilmentLine, ...]
+    cod_amount: Money | None = None
+
+
+@attrs.frozen(kw_only=True)
+class FulfilmentAck:
+    """A provider's acknowledgement of a request.
+
+    Attributes:
+        request_id: o2c's id of the request.
+        reference: The provider's own id for it.
+        accepted_at: When it accepted the request.
+    """
+
+    request_id: str
+    reference: str
+    accepted_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class ReportedParcel:
+    """One parcel a provider says it shipped.
+
+    Attributes:
+        parcel_id: The provider's id for the parcel (applied once, however often
+            reported).
+        shipped_at: When it left (timezone-aware).
+        lines: What is in it.
+        carrier: The carrier it went with (None: the provider's own delivery).
+        tracking_number: The carrier's tracking number, if any.
+        service: The carrier's service, if known.
+    """
+
+    parcel_id: str
+    shipped_at: datetime
+    lines: tuple[FulfilmentLine, ...]
+    carrier: str | None = None
+    tracking_number: str | None = None
+    service: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class FulfilmentReport:
+    """A provider's report on a request: parcels shipped so far (all, or only new ones).
+
+    Attributes:
+        report_id: The provider's id for the report (applied once).
+        request_id: o2c's id of the request.
+        reported_at: When the provider reported.
+        parcels: Parcels shipped; a parcel already recorded is skipped.
+    """
+
+    report_id: str
+    request_id: str
+    reported_at: datetime
+    parcels: tuple[ReportedParcel, ...] = ()
+
+
+class FulfilmentProvider(Protocol):
+    """A third-party logistics provider (3PL) that picks, packs and ships for o2c."""
+
+    def submit(self, request: FulfilmentRequest, idempotency_key: str) -> FulfilmentAck:
+        """Accept a request; the same key returns the same acknowledgement."""
+        ...
+
+    def reports(self, request_id: str) -> list[FulfilmentReport]:
+        """Every report on a request so far (for polling; webhooks push the same values)."""
         ...
 
 

@@ -921,7 +921,8 @@ class EngineMachine(RuleBasedStateMachine):
         shipment: Shipment
         for shipment in rec[Kind.SHIPMENT.value]:
             for sl in shipment.lines:
-                shipped[shipment.order_id, sl.line_id] += sl.quantity
+                if not shipment.reopened:  # a lost or returned parcel may ship again
+                    shipped[shipment.order_id, sl.line_id] += sl.quantity
                 if shipment.state is ShipmentState.DELIVERED:
                     delivered[shipment.order_id, sl.line_id] += sl.quantity
         invoiced: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
@@ -971,6 +972,15 @@ class EngineMachine(RuleBasedStateMachine):
         for order in rec[Kind.ORDER.value]:
             for ln in order.lines:
                 ordered_shipped[ln.sku] += ln.shipped
+        # Parcels that did not arrive: their units stay consumed; the order ships them
+        # again (reopened) and returned ones are back on hand (restocked).
+        shipment: Shipment
+        for shipment in rec[Kind.SHIPMENT.value]:
+            for sl in shipment.lines:
+                if shipment.reopened:
+                    ordered_shipped[sl.sku] += sl.quantity
+                if shipment.restocked:
+                    restocked[sl.sku] += sl.quantity
         for sku in {*levels, *held, *consumed, *self.received_stock}:
             level = levels.get(sku, StockLevel(sku=sku, on_hand=ZERO, reserved=ZERO))
             assert ZERO <= level.reserved <= level.on_hand, level

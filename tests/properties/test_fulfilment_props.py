@@ -64,7 +64,7 @@ ADDR = Address(name="ACME", lines=("Hauptstr. 1",), city="Berlin", country="DE")
 LABEL = Label(
     label_id="L1", carrier="ups", service="ground", tracking_number=TN, cost=Money("7", "EUR")
 )
-_NOT_SCANNED = {ShipmentEvent.CANCEL}
+_NOT_SCANNED = {ShipmentEvent.CANCEL, ShipmentEvent.VOID_LABEL}  # label events
 
 
 def start(*, handed_over: bool) -> Shipment:

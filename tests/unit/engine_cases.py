@@ -23,6 +23,7 @@ from pathlib import Path
 
 import attrs
 
+from o2c.adapters.fake_3pl import FakeThreePL
 from o2c.adapters.fake_carrier import FakeCarrier
 from o2c.adapters.fake_gateway import PENDING_TOKEN, FakeGateway, SideEffect
 from o2c.adapters.faults import FaultInjectingStorage
@@ -116,6 +117,7 @@ class World:
         gateway: The only gateway (``"card"``).
         carrier: The only carrier (``"dhl"``).
         made: Values a setup produced that the call needs (e.g. a webhook event).
+        provider: The only fulfilment provider (``"3pl"``), if any.
     """
 
     engine: O2C
@@ -124,14 +126,17 @@ class World:
     gateway: FakeGateway
     carrier: FakeCarrier
     made: dict[str, object] = field(default_factory=dict)
+    provider: FakeThreePL | None = None
 
     def snapshot(self) -> MemorySnapshot:
         """The committed state of the storage."""
         return self.storage.inner.snapshot()
 
-    def effects(self) -> tuple[tuple[SideEffect, ...], int]:
-        """The outside effects so far: gateway money movements and carrier labels."""
-        return tuple(self.gateway.side_effects), self.carrier.labels_bought
+    def effects(self) -> tuple[tuple[SideEffect, ...], int, int]:
+        """The outside effects so far: gateway money movements, carrier labels and
+        fulfilment requests."""
+        sent = self.provider.submissions if self.provider is not None else 0
+        return tuple(self.gateway.side_effects), self.carrier.labels_bought, sent
 
 
 def new_world(config: EngineConfig | None = None) -> World:
@@ -140,14 +145,16 @@ def new_world(config: EngineConfig | None = None) -> World:
     gateway = FakeGateway()
     carrier = FakeCarrier(clock=clock, name="dhl")
     storage = FaultInjectingStorage(MemoryStorage())
+    provider = FakeThreePL(clock=clock)
     engine = O2C(
         storage,
         clock=clock,
         gateways={"card": gateway},
         carriers={"dhl": carrier},
+        fulfilment_providers={"3pl": provider},
         config=config,
     )
-    return World(engine, storage, clock, gateway, carrier)
+    return World(engine, storage, clock, gateway, carrier, provider=provider)
 
 
 @dataclass(frozen=True)
@@ -678,7 +685,6 @@ _CORE_CASES: tuple[Case, ...] = (
         bad_error=EngineStateError,
     ),
 )
-
 
 
 def _area_cases() -> tuple[Case, ...]:

@@ -74,16 +74,18 @@ def test_retry_storm_failing_each_write_in_turn_acts_once(case: Case) -> None:
 
 def test_table_makes_outside_effects_for_the_checks_above_to_count() -> None:
     # "Outside effects once" means something only if rows make them.
-    moved_money, bought_labels = set(), set()
+    moved_money, bought_labels, sent_out = set(), set(), set()
     for case in CASES:
         world = case.world()
-        money, labels = world.effects()
+        money, labels, requests = world.effects()
         case.call(world, KEY)
-        after_money, after_labels = world.effects()
+        after_money, after_labels, after_requests = world.effects()
         if after_money != money:
             moved_money.add(case.name)
         if after_labels != labels:
             bought_labels.add(case.name)
+        if after_requests != requests:
+            sent_out.add(case.name)
     assert moved_money >= {
         "authorize_payment",
         "capture_payment",
@@ -92,4 +94,5 @@ def test_table_makes_outside_effects_for_the_checks_above_to_count() -> None:
         "pay_invoices",
         "close_return",
     }
-    assert bought_labels == {"ship"}
+    assert bought_labels == {"ship", "relabel"}
+    assert sent_out == {"send_to_fulfilment"}  # requests to a fulfilment provider (3PL)

@@ -22,6 +22,7 @@ from o2c.errors import (
     CarrierConfigError,
     CarrierRateError,
     CarrierRequestError,
+    CarrierUnavailableError,
     ConflictError,
     IdempotencyConflictError,
     LabelAlreadyUsedError,
@@ -33,10 +34,12 @@ from o2c.errors import (
 )
 from o2c.lifecycles import SHIPMENT_WORKFLOW, ShipmentEvent, ShipmentState
 from o2c.money import Money
-from o2c.ports import Carrier, Rate, ShipmentRequest
+from o2c.ports import Carrier, CarrierScan, Rate, ShipmentRequest, TrackingStatus
+from o2c.tracking import DHL_LIKE, TARGETS, path
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SE = ShipmentEvent
+T = TrackingStatus
 ADDRESS = Address(
     name="Ada Lovelace", lines=("1 Main Street",), city="Berlin", postal_code="10115", country="DE"
 )
@@ -72,7 +75,7 @@ def buy(carrier: FakeCarrier, sid: str = "S1", service: str = "standard", key: s
     return carrier.buy_label(req, rate, key or f"key-{sid}")
 
 
-def statuses(events) -> list[ShipmentEvent]:
+def statuses(events) -> list[TrackingStatus]:
     return [e.status for e in events]
 
 
@@ -218,14 +221,14 @@ def test_normal_parcel_travels_with_the_clock(carrier: FakeCarrier, clock: Fixed
     assert carrier.track(number) == []
     clock.advance(hours=2)
     [picked] = carrier.track(number)
-    assert (picked.status, picked.description) == (SE.HAND_OVER, "Shipment picked up")
+    assert (picked.status, picked.description) == (T.IN_TRANSIT, "Shipment picked up")
     assert picked.occurred_at == T0 + timedelta(hours=2)
     assert picked.event_id == "FAKE000001-E01"
     clock.set(T0 + timedelta(days=3))
-    assert statuses(carrier.track(number)) == [SE.HAND_OVER, SE.GO_OUT_FOR_DELIVERY]
+    assert statuses(carrier.track(number)) == [T.IN_TRANSIT, T.OUT_FOR_DELIVERY]
     clock.advance(hours=4)
     events = carrier.track(number)
-    assert statuses(events) == [SE.HAND_OVER, SE.GO_OUT_FOR_DELIVERY, SE.DELIVER]
+    assert statuses(events) == [T.IN_TRANSIT, T.OUT_FOR_DELIVERY, T.DELIVERED]
     assert events[-1].location == "Berlin, DE"
     assert carrier.track(number) == events  # stable ids and order
 
@@ -233,20 +236,20 @@ def test_normal_parcel_travels_with_the_clock(carrier: FakeCarrier, clock: Fixed
 def test_express_is_delivered_after_one_day(carrier: FakeCarrier):
     label = buy(carrier, service="express")
     deliver = carrier.script(label.tracking_number)[-1]
-    assert deliver.status is SE.DELIVER
+    assert deliver.status is T.DELIVERED
     assert deliver.occurred_at == T0 + timedelta(days=1, hours=4)
 
 
 EXPECTED = {
-    Scenario.NORMAL: ([SE.HAND_OVER, SE.GO_OUT_FOR_DELIVERY, SE.DELIVER], ShipmentState.DELIVERED),
-    Scenario.DELAYED: ([SE.HAND_OVER, SE.GO_OUT_FOR_DELIVERY, SE.DELIVER], ShipmentState.DELIVERED),
+    Scenario.NORMAL: ([T.IN_TRANSIT, T.OUT_FOR_DELIVERY, T.DELIVERED], ShipmentState.DELIVERED),
+    Scenario.DELAYED: ([T.IN_TRANSIT, T.OUT_FOR_DELIVERY, T.DELIVERED], ShipmentState.DELIVERED),
     Scenario.EXCEPTION: (
-        [SE.HAND_OVER, SE.GO_OUT_FOR_DELIVERY, SE.REPORT_EXCEPTION, SE.RESUME, SE.DELIVER],
+        [T.IN_TRANSIT, T.OUT_FOR_DELIVERY, T.FAILED_ATTEMPT, T.IN_TRANSIT, T.DELIVERED],
         ShipmentState.DELIVERED,
     ),
-    Scenario.LOST: ([SE.HAND_OVER, SE.REPORT_EXCEPTION, SE.DECLARE_LOST], ShipmentState.LOST),
+    Scenario.LOST: ([T.IN_TRANSIT, T.EXCEPTION, T.LOST], ShipmentState.LOST),
     Scenario.RETURNED: (
-        [SE.HAND_OVER, SE.GO_OUT_FOR_DELIVERY, SE.REPORT_EXCEPTION, SE.RETURN_TO_SENDER],
+        [T.IN_TRANSIT, T.OUT_FOR_DELIVERY, T.FAILED_ATTEMPT, T.RETURNED],
         ShipmentState.RETURNED_TO_SENDER,
     ),
 }
@@ -262,9 +265,13 @@ def test_every_scenario_follows_the_shipment_table(
     events = carrier.track(label.tracking_number)
     expected_events, final = EXPECTED[scenario]
     assert statuses(events) == expected_events
+    # Every scan is a step of the table (no scan is skipped), ending in the final state.
     state = SHIPMENT_WORKFLOW.apply(ShipmentState.PENDING, SE.BUY_LABEL)
     for event in events:
-        state = SHIPMENT_WORKFLOW.apply(state, event.status)
+        target = TARGETS[event.status]
+        assert target is not None
+        assert len(path(state, target) or ()) == 1, (state, event.status)
+        state = target
     assert state is final
     times = [e.occurred_at for e in events]
     assert times == sorted(times)
@@ -289,7 +296,7 @@ def test_plan_next_queues_one_scenario_per_label(carrier: FakeCarrier):
     carrier.plan_next(Scenario.LOST)
     carrier.plan_next(Scenario.RETURNED)
     got = [carrier.script(buy(carrier, f"S{i}").tracking_number)[-1].status for i in range(3)]
-    assert got == [SE.DECLARE_LOST, SE.RETURN_TO_SENDER, SE.DELIVER]
+    assert got == [T.LOST, T.RETURNED, T.DELIVERED]
 
 
 def test_plan_by_tracking_number_before_buying_wins_over_the_queue(carrier: FakeCarrier):
@@ -297,8 +304,8 @@ def test_plan_by_tracking_number_before_buying_wins_over_the_queue(carrier: Fake
     carrier.plan("FAKE000001", Scenario.LOST)
     first = carrier.script(buy(carrier, "S1").tracking_number)
     second = carrier.script(buy(carrier, "S2").tracking_number)
-    assert first[-1].status is SE.DECLARE_LOST
-    assert second[-1].status is SE.RETURN_TO_SENDER
+    assert first[-1].status is T.LOST
+    assert second[-1].status is T.RETURNED
 
 
 def test_replanning_a_bought_label_is_allowed_until_scans_would_change(
@@ -308,7 +315,7 @@ def test_replanning_a_bought_label_is_allowed_until_scans_would_change(
     clock.advance(hours=3)  # hand-over revealed; every scenario shares it
     carrier.plan(number, Scenario.LOST)
     clock.advance(days=3)
-    assert statuses(carrier.track(number)) == [SE.HAND_OVER, SE.REPORT_EXCEPTION]
+    assert statuses(carrier.track(number)) == [T.IN_TRANSIT, T.EXCEPTION]
     with pytest.raises(CarrierConfigError) as err:
         carrier.plan(number, Scenario.NORMAL)
     assert err.value.field == "scenario"
@@ -490,3 +497,77 @@ def test_unknown_currency_is_refused(clock: FixedClock):
 def test_bad_services_are_refused(make):
     with pytest.raises(CarrierConfigError):
         make()
+
+
+# --------------------------------------------------------------------------- dialects, outages
+
+
+def test_a_dialect_speaks_its_own_codes_and_reads_them_back(clock: FixedClock):
+    carrier = FakeCarrier(clock=clock, name="dhl", dialect=DHL_LIKE)
+    label = buy(carrier)
+    clock.advance(days=5)
+    raw = carrier.webhook(label.tracking_number)
+    assert [scan.code for scan in raw] == ["PU", "WC", "OK"]
+    normalised = [carrier.normalise(scan) for scan in raw]
+    assert statuses(normalised) == [T.IN_TRANSIT, T.OUT_FOR_DELIVERY, T.DELIVERED]
+    assert normalised == carrier.track(label.tracking_number)
+    assert [e.raw_status for e in normalised] == ["PU", "WC", "OK"]
+
+
+def test_without_a_dialect_the_carrier_speaks_o2c_words(carrier: FakeCarrier, clock: FixedClock):
+    label = buy(carrier)
+    clock.advance(days=5)
+    assert [s.code for s in carrier.webhook(label.tracking_number)] == [
+        "IN_TRANSIT",
+        "OUT_FOR_DELIVERY",
+        "DELIVERED",
+    ]
+
+
+def test_an_injected_unknown_code_reads_as_an_exception_with_its_words(clock: FixedClock):
+    carrier = FakeCarrier(clock=clock, dialect=DHL_LIKE)
+    label = buy(carrier)
+    carrier.inject(label.tracking_number, "ZZ-9", after=timedelta(hours=5), description="gremlins")
+    clock.advance(hours=6)
+    scans = carrier.track(label.tracking_number)
+    odd = scans[-1]
+    assert (odd.status, odd.raw_status) == (T.EXCEPTION, "ZZ-9")
+    assert odd.description == "unknown dhl-like status 'ZZ-9': gremlins"
+    with pytest.raises(CarrierConfigError):
+        carrier.inject(label.tracking_number, " ", after=timedelta(0))
+    with pytest.raises(CarrierConfigError):
+        carrier.inject(label.tracking_number, "X", after=timedelta(hours=-1))
+
+
+def test_a_voided_label_sends_no_webhook_and_counts_as_voided(
+    carrier: FakeCarrier, clock: FixedClock
+):
+    label = buy(carrier)
+    carrier.void_label(label.label_id)
+    carrier.void_label(label.label_id)  # twice is a no-op
+    clock.advance(days=5)
+    assert carrier.webhook(label.tracking_number) == []
+    assert (carrier.labels_bought, carrier.labels_voided) == (1, 1)
+
+
+def test_an_outage_fails_quotes_until_it_ends(carrier: FakeCarrier):
+    carrier.set_outage()
+    with pytest.raises(CarrierUnavailableError) as info:
+        carrier.rates(shipment())
+    assert info.value.retryable
+    carrier.set_outage(False)
+    assert carrier.rates(shipment())
+
+
+def test_the_same_key_never_buys_twice(carrier: FakeCarrier):
+    first = buy(carrier, key="k-1")
+    assert buy(carrier, key="k-1") == first
+    assert carrier.labels_bought == 1
+
+
+def test_webhook_scans_are_carrier_scans(carrier: FakeCarrier, clock: FixedClock):
+    label = buy(carrier)
+    clock.advance(hours=3)
+    (scan,) = carrier.webhook(label.tracking_number)
+    assert isinstance(scan, CarrierScan)
+    assert scan.event_id == f"{label.tracking_number}-E01"

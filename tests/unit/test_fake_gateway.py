@@ -1,4 +1,4 @@
-"""FakeGateway: token-driven outcomes, balances, webhooks and idempotency."""
+"""FakeGateway: token-driven outcomes, balances, webhooks, idempotency and injected faults."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from o2c.adapters.fake_gateway import FakeGateway, GatewayBalance, SideEffect
+from o2c.adapters.faulty_gateway import Fault
 from o2c.errors import (
     AdapterError,
     GatewayIdempotencyMismatchError,
@@ -543,3 +544,27 @@ def test_balances_never_overdraw(program):
     # Each success is one side effect, and so is each settled success (redeliveries share
     # their event id and move nothing).
     assert len(gw.side_effects) == succeeded + len(settled)
+
+
+# --------------------------------------------------------------------------- never seen stays so
+
+
+def test_a_request_after_status_said_never_seen_is_refused_and_moves_nothing(gw: FakeGateway):
+    assert gw.status(req(key="late")) == PROCESSING
+    outcome = gw.authorize(req(key="late", pay_with="tok_visa"))
+    assert refused(outcome)
+    assert gw.side_effects == []
+    assert gw.status(req(key="late")) == outcome  # and the answer is kept
+
+
+def test_a_pending_capture_settles_against_the_balance(gw: FakeGateway):
+    ref = authorized(gw, "100.00")
+    gw.inject("capture", Fault.PENDING, times=2)
+    assert isinstance(gw.capture(req("60.00", key="c1", reference=ref)), Pending)
+    assert isinstance(gw.capture(req("60.00", key="c2", reference=ref)), Pending)
+    assert gw.pending_keys == ["c1", "c2"]
+    assert gw.settle("c1", now=T0).outcome == Succeeded("fg_000002")
+    # Only 40.00 is left: the second settles as a refusal, moving nothing.
+    assert refused(gw.settle("c2", now=T0).outcome)
+    assert gw.balance(ref).captured == eur("60.00")
+    assert gw.pending_keys == []

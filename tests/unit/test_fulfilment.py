@@ -25,8 +25,10 @@ from o2c.events import (
     ShipmentCreated,
     ShipmentDelivered,
     ShipmentException,
+    ShipmentGoodsReleased,
     ShipmentHandedOver,
     ShipmentLabelled,
+    ShipmentLabelVoided,
     ShipmentLost,
     ShipmentReturnedToSender,
     ShipmentTracked,
@@ -41,11 +43,14 @@ from o2c.fulfilment import (
     deliver,
     delivered_quantities,
     hand_over,
+    release_goods,
     scan_target,
+    void_label,
 )
 from o2c.lifecycles import SHIPMENT_WORKFLOW, ShipmentEvent, ShipmentState
 from o2c.money import Money
-from o2c.ports import Label, TrackingEvent
+from o2c.ports import Label, TrackingEvent, TrackingStatus
+from o2c.tracking import on_time, order_key
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 TN = "1Z999AA10123456784"
@@ -298,7 +303,7 @@ def test_tracking_happy_path() -> None:
         order_id="O1",
         event_id="E2",
         tracking_number=TN,
-        status="go_out_for_delivery",
+        status="out_for_delivery",
         description="scan E2",
         location="Leipzig",
         state="out_for_delivery",
@@ -336,18 +341,25 @@ def test_scan_of_another_parcel_is_refused() -> None:
     assert info.value.expected is None
 
 
-def test_stale_scan_after_delivery_is_ignored() -> None:
+def test_late_scans_after_delivery_are_history_only() -> None:
     shipment, _ = feed(labelled(), scan("E1", SE.HAND_OVER, 10), scan("E3", SE.DELIVER, 30))
     for late in (scan("E2", SE.HAND_OVER, 20), scan("E4", SE.HAND_OVER, 40)):
-        # Older than the latest scan, or newer but the shipment is final: ignored.
-        assert apply_tracking(shipment, late) == (shipment, ())
+        # Older than the latest scan, or newer: the shipment is final, nothing moves.
+        again, events = apply_tracking(shipment, late)
+        assert (again.state, again.delivered_at) == (S.DELIVERED, at(30))
+        assert again.tracking == tuple(sorted((*shipment.tracking, late), key=order_key))
+        assert [type(e) for e in events] == [ShipmentTracked]
+        assert apply_tracking(again, late) == (again, ())
 
 
-def test_older_exception_after_resume_is_ignored() -> None:
+def test_older_exception_after_resume_is_recorded_but_does_not_move() -> None:
     shipment, _ = feed(labelled(), scan("E1", SE.HAND_OVER, 10), scan("E3", SE.RESUME, 30))
     assert shipment.state is S.IN_TRANSIT
     # The exception happened before the resume: the table would allow it, time does not.
-    assert apply_tracking(shipment, scan("E2", SE.REPORT_EXCEPTION, 20)) == (shipment, ())
+    again, events = apply_tracking(shipment, scan("E2", SE.REPORT_EXCEPTION, 20))
+    assert again.state is S.IN_TRANSIT
+    assert [s.event_id for s in again.tracking] == ["E1", "E2", "E3"]
+    assert [type(e) for e in events] == [ShipmentTracked]
 
 
 def test_hand_over_scan_while_in_transit_is_only_history() -> None:
@@ -417,8 +429,10 @@ def test_out_for_delivery_without_acceptance_scan() -> None:
     assert shipment.state is S.OUT_FOR_DELIVERY
     assert isinstance(events[0], ShipmentTracked)
     assert events[0].implied == ("hand_over",)
-    # The skipped acceptance scan arriving late is stale.
-    assert apply_tracking(shipment, scan("E1", SE.HAND_OVER, 10)) == (shipment, ())
+    # The skipped acceptance scan arriving late dates the hand-over; the state stays.
+    again, events = apply_tracking(shipment, scan("E1", SE.HAND_OVER, 10))
+    assert (again.state, again.handed_over_at) == (S.OUT_FOR_DELIVERY, at(10))
+    assert [type(e) for e in events] == [ShipmentTracked]
 
 
 def test_label_scans_never_move_a_shipment() -> None:
@@ -426,33 +440,47 @@ def test_label_scans_never_move_a_shipment() -> None:
     pre, events = apply_tracking(shipment, scan("E0", SE.BUY_LABEL, 5))
     assert pre.state is S.LABEL_CREATED
     assert [type(e) for e in events] == [ShipmentTracked]
-    assert apply_tracking(pre, scan("E1", SE.CANCEL, 6)) == (pre, ())
-    moving, _ = apply_tracking(pre, scan("E2", SE.HAND_OVER, 10))
-    assert apply_tracking(moving, scan("E3", SE.BUY_LABEL, 11)) == (moving, ())
+    cancelled, _ = apply_tracking(pre, scan("E1", SE.CANCEL, 6))
+    assert cancelled.state is S.LABEL_CREATED  # a carrier's "cancelled" is only history
+    assert cancelled.tracking[-1].status is TrackingStatus.CANCELLED
+    moving, _ = apply_tracking(cancelled, scan("E2", SE.HAND_OVER, 10))
+    late, _ = apply_tracking(moving, scan("E3", SE.BUY_LABEL, 11))
+    assert late.state is S.IN_TRANSIT
 
 
-def test_scans_of_the_same_minute_apply_in_arrival_order() -> None:
-    shipment, _ = feed(
-        labelled(),
+def test_scans_of_the_same_minute_apply_in_a_parcel_life_order() -> None:
+    scans = (
         scan("E1", SE.HAND_OVER, 10),
-        scan("E2", SE.GO_OUT_FOR_DELIVERY, 20),
         scan("E3", SE.DELIVER, 20),
+        scan("E2", SE.GO_OUT_FOR_DELIVERY, 20),
     )
-    assert shipment.state is S.DELIVERED
+    for arrival in (scans, scans[::-1]):
+        shipment, _ = feed(labelled(), *arrival)
+        assert shipment.state is S.DELIVERED
+        assert [s.event_id for s in shipment.tracking] == ["E1", "E2", "E3"]
 
 
 def test_status_given_as_text_is_normalised() -> None:
     shipment, events = apply_tracking(labelled(), scan("E1", "hand_over", 10))
     assert shipment.state is S.IN_TRANSIT
-    assert shipment.tracking[0].status is SE.HAND_OVER
+    assert shipment.tracking[0].status is TrackingStatus.IN_TRANSIT
     assert isinstance(events[0], ShipmentTracked)
-    assert events[0].status == "hand_over"
+    assert events[0].status == "in_transit"
+
+
+def test_unknown_status_is_an_exception_with_the_carrier_words() -> None:
+    moving, _ = apply_tracking(labelled(), scan("E1", SE.HAND_OVER, 10))
+    shipment, events = apply_tracking(moving, scan("E2", "teleported", 20))
+    assert shipment.state is S.EXCEPTION
+    assert shipment.tracking[-1].raw_status == "teleported"
+    assert shipment.tracking[-1].status is TrackingStatus.EXCEPTION
+    assert [type(e) for e in events] == [ShipmentTracked, ShipmentException]
 
 
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"status": "teleported"}, "event.status"),
+        ({"raw_status": "x" * 300}, "event.raw_status"),
         ({"event_id": ""}, "event.event_id"),
         ({"description": "x" * 1001}, "event.description"),
         ({"location": "bad\x00place"}, "event.location"),
@@ -500,8 +528,9 @@ def test_manual_proof_of_delivery() -> None:
     )
     with pytest.raises(InvalidTransitionError):
         deliver(done, at(61))
-    # Later carrier scans cannot move a delivered shipment.
-    assert apply_tracking(done, scan("E1", SE.REPORT_EXCEPTION, 70)) == (done, ())
+    # Later carrier scans cannot move a delivered shipment (they are history).
+    later, _ = apply_tracking(done, scan("E1", SE.REPORT_EXCEPTION, 70))
+    assert (later.state, later.delivered_at, len(later.tracking)) == (S.DELIVERED, at(60), 1)
 
 
 def test_manual_delivery_of_a_shipment_never_handed_over() -> None:
@@ -571,3 +600,83 @@ def test_rebuilt_shipments_are_checked() -> None:
     rebuilt = Shipment(**attrs.asdict(shipment, recurse=False))
     assert rebuilt == shipment
     assert not rebuilt.is_final
+
+
+# --------------------------------------------------------------------------- issue 4: labels, goods
+
+
+def test_void_label_makes_the_shipment_pending_again() -> None:
+    shipment = labelled()
+    pending, events = void_label(shipment, at(5))
+    assert pending.state is S.PENDING
+    assert (pending.carrier, pending.tracking_number, pending.shipping_cost) == (None, None, None)
+    assert pending.voided_labels == ("LBL-1",)
+    (voided,) = events
+    assert isinstance(voided, ShipmentLabelVoided)
+    assert (voided.label_id, voided.tracking_number) == ("LBL-1", TN)
+    with pytest.raises(InvalidTransitionError):
+        void_label(pending, at(6))
+    relabelled, _ = attach_label(pending, LABEL, at(7))
+    assert relabelled.voided_labels == ("LBL-1",)
+
+
+def test_release_goods_records_what_became_of_undelivered_goods() -> None:
+    cancelled, _ = cancel(labelled(), "wrong address", at(5))
+    released, events = release_goods(cancelled, at(6), restocked=True, reopened=True)
+    assert (released.restocked, released.reopened) == (True, True)
+    (event,) = events
+    assert isinstance(event, ShipmentGoodsReleased)
+    assert (event.reason, event.lines) == ("cancelled", ITEMS)
+    with pytest.raises(ShipmentFieldError, match="already"):
+        release_goods(released, at(7), restocked=True, reopened=False)
+    assert release_goods(cancelled, at(6), restocked=False, reopened=False) == (cancelled, ())
+    with pytest.raises(ShipmentFieldError, match="undelivered"):
+        release_goods(labelled(), at(6), restocked=True, reopened=True)
+
+
+def test_shipment_refuses_inconsistent_new_fields() -> None:
+    moving, _ = hand_over(labelled(), at(5))
+    assert moving.own_hand_over_at == at(5)
+    with pytest.raises(ShipmentFieldError, match="own_hand_over_at"):
+        attrs.evolve(moving, own_hand_over_at=at(6))
+    with pytest.raises(ShipmentFieldError, match="undelivered"):
+        attrs.evolve(moving, restocked=True)
+
+
+def test_attach_label_keeps_the_promise() -> None:
+    shipment, _ = attach_label(packed(), LABEL, at(1), promised_by=at(600))
+    assert shipment.promised_by == at(600)
+    with pytest.raises(NaiveDatetimeError):
+        attach_label(packed(), LABEL, at(1), promised_by=datetime(2026, 3, 5))
+
+
+def test_on_time_needs_a_promise_and_a_result() -> None:
+    shipment, _ = attach_label(packed(), LABEL, at(1), promised_by=at(40))
+    assert on_time(labelled()) is None
+    assert on_time(shipment) is None
+    early, _ = feed(shipment, scan("E1", SE.DELIVER, 30))
+    late, _ = feed(shipment, scan("E1", SE.DELIVER, 50))
+    lost, _ = feed(shipment, scan("E1", SE.DECLARE_LOST, 20))
+    cancelled, _ = cancel(shipment, "no", at(2))
+    assert (on_time(early), on_time(late), on_time(lost), on_time(cancelled)) == (
+        True,
+        False,
+        False,
+        None,
+    )
+
+
+def test_same_final_word_earlier_moves_the_delivery_time_only() -> None:
+    moving, _ = feed(labelled(), scan("E1", SE.HAND_OVER, 10))
+    done, _ = feed(moving, scan("E3", SE.DELIVER, 50))
+    earlier, events = apply_tracking(done, scan("E2", SE.DELIVER, 40))
+    assert (earlier.state, earlier.delivered_at) == (S.DELIVERED, at(40))
+    assert [type(e) for e in events] == [ShipmentTracked]
+    # A contradicting final word (lost, earlier) is history only: delivered stands.
+    contra, _ = apply_tracking(earlier, scan("E0", SE.DECLARE_LOST, 30))
+    assert (contra.state, contra.delivered_at) == (S.DELIVERED, at(40))
+
+
+def test_scan_target_of_a_cancelled_word_is_none() -> None:
+    assert scan_target(TrackingStatus.CANCELLED) is None
+    assert scan_target(TrackingStatus.FAILED_ATTEMPT) is S.EXCEPTION

@@ -48,6 +48,7 @@ from o2c.errors import (
 from o2c.events import DomainEvent
 from o2c.hookspecs import (
     CarrierRecord,
+    FulfilmentProviderRecord,
     GatewayRecord,
     InventoryRecord,
     NotifierRecord,
@@ -78,6 +79,12 @@ REGISTRIES = [
     ("o2c_register_storage", "storages", "storage", _record(StorageRecord)),
     ("o2c_register_gateways", "gateways", "gateway", _record(GatewayRecord)),
     ("o2c_register_carriers", "carriers", "carrier", _record(CarrierRecord)),
+    (
+        "o2c_register_fulfilment_providers",
+        "fulfilment_providers",
+        "fulfilment provider",
+        _record(FulfilmentProviderRecord),
+    ),
     ("o2c_register_inventories", "inventories", "inventory", _record(InventoryRecord)),
     ("o2c_register_tax_providers", "tax_providers", "tax provider", _record(TaxRecord)),
     ("o2c_register_notifiers", "notifiers", "notifier", _record(NotifierRecord)),
@@ -749,7 +756,8 @@ def test_handle_event_refuses_bad_arguments(args: tuple[Any, Any], argument: str
 
 
 def test_hook_names_are_exactly_the_specified_hooks() -> None:
-    expected = """o2c_credit_policy o2c_credit_rules o2c_handle_event o2c_register_carriers
+    expected = """o2c_choose_rate o2c_credit_policy o2c_credit_rules o2c_handle_event
+    o2c_register_carriers o2c_register_fulfilment_providers
     o2c_register_gateways o2c_register_inventories o2c_register_notifiers
     o2c_register_statement_readers o2c_register_storage o2c_register_tax_providers"""
     assert hook_names() == tuple(expected.split())

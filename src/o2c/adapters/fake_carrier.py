@@ -11,22 +11,28 @@
   on the injected clock. Move a :class:`~o2c.clock.FixedClock` to watch a parcel travel.
 
 Scripts (``T`` is the service's transit days; every scan's ``status`` is a
-:class:`~o2c.lifecycles.ShipmentEvent` that follows
-:data:`~o2c.lifecycles.SHIPMENT_WORKFLOW` from *label_created*):
+:class:`~o2c.ports.TrackingStatus`):
 
 ========== ==============================================================================
-normal     hand_over +2 h, go_out_for_delivery +T, deliver +T+4 h
+normal     in_transit +2 h (picked up), out_for_delivery +T, delivered +T+4 h
 delayed    as normal, two days later (+T+2 d, +T+2 d+4 h)
-exception  hand_over, go_out_for_delivery +T, report_exception +T+4 h (recipient
-           absent), resume +T+1 d, deliver +T+1 d+4 h
-lost       hand_over, report_exception +T (missed scan), declare_lost +T+5 d
-returned   hand_over, go_out_for_delivery +T, report_exception +T+4 h,
-           return_to_sender +T+3 d
+exception  in_transit, out_for_delivery +T, failed_attempt +T+4 h (recipient absent),
+           in_transit +T+1 d (redelivery), delivered +T+1 d+4 h
+lost       in_transit, exception +T (missed scan), lost +T+5 d
+returned   in_transit, out_for_delivery +T, failed_attempt +T+4 h, returned +T+3 d
 ========== ==============================================================================
 
 With ``noisy=True``, :meth:`~FakeCarrier.track` repeats some scans and shuffles them
 (deterministically, from ``seed``), as real carrier APIs do; duplicates share their
 ``event_id``, so an engine can de-duplicate.
+
+**Dialects.** With ``dialect`` (e.g. :data:`o2c.tracking.DHL_LIKE`) the carrier speaks
+its own codes: :meth:`~FakeCarrier.webhook` gives the raw
+:class:`~o2c.ports.CarrierScan` values a webhook would carry, :meth:`~FakeCarrier.normalise`
+reads them back (the carrier is a :class:`~o2c.ports.TrackingDialect`), and
+:meth:`~FakeCarrier.track` returns normalised scans whose ``raw_status`` is the code.
+:meth:`~FakeCarrier.inject` adds a scan with any code (an unknown one reads as an
+exception). :meth:`~FakeCarrier.set_outage` makes quoting fail, for rate shopping.
 """
 
 from __future__ import annotations
@@ -45,14 +51,15 @@ from o2c.errors import (
     CarrierConfigError,
     CarrierRateError,
     CarrierRequestError,
+    CarrierUnavailableError,
     LabelAlreadyUsedError,
     LabelIdempotencyConflictError,
     LabelNotFoundError,
     TrackingNumberNotFoundError,
 )
-from o2c.lifecycles import ShipmentEvent
 from o2c.money import Money, RoundingMode
-from o2c.ports import Label, Rate, ShipmentRequest, TrackingEvent
+from o2c.ports import CarrierScan, Label, Rate, ShipmentRequest, TrackingEvent, TrackingStatus
+from o2c.tracking import STANDARD, StatusMap
 
 __all__ = ["FakeCarrier", "Scenario", "ServiceLevel", "WeightBand", "default_services"]
 
@@ -170,13 +177,14 @@ def default_services(currency: str = "EUR") -> tuple[ServiceLevel, ...]:
 @attrs.frozen
 class _Step:
     after: timedelta
-    status: ShipmentEvent
+    status: TrackingStatus
     description: str
     at_destination: bool = False
+    code: str | None = None  # a raw code (injected scans); None: the dialect's word
 
 
-_SE = ShipmentEvent
-_PICKED_UP = _Step(2 * _HOUR, _SE.HAND_OVER, "Shipment picked up")
+_T = TrackingStatus
+_PICKED_UP = _Step(2 * _HOUR, _T.IN_TRANSIT, "Shipment picked up")
 _ABSENT = "Delivery attempted - recipient absent"
 _DELIVERED = "Delivered - handed to recipient"
 _OUT = "Out for delivery"
@@ -190,28 +198,28 @@ def _script(scenario: Scenario, transit_days: int) -> tuple[_Step, ...]:
     if scenario in (Scenario.NORMAL, Scenario.DELAYED):
         return (
             _PICKED_UP,
-            _Step(t, _SE.GO_OUT_FOR_DELIVERY, _OUT, at_destination=True),
-            _Step(t + 4 * _HOUR, _SE.DELIVER, _DELIVERED, at_destination=True),
+            _Step(t, _T.OUT_FOR_DELIVERY, _OUT, at_destination=True),
+            _Step(t + 4 * _HOUR, _T.DELIVERED, _DELIVERED, at_destination=True),
         )
     if scenario is Scenario.EXCEPTION:
         return (
             _PICKED_UP,
-            _Step(t, _SE.GO_OUT_FOR_DELIVERY, _OUT, at_destination=True),
-            _Step(t + 4 * _HOUR, _SE.REPORT_EXCEPTION, _ABSENT, at_destination=True),
-            _Step(t + _DAY, _SE.RESUME, "Redelivery scheduled", at_destination=True),
-            _Step(t + _DAY + 4 * _HOUR, _SE.DELIVER, _DELIVERED, at_destination=True),
+            _Step(t, _T.OUT_FOR_DELIVERY, _OUT, at_destination=True),
+            _Step(t + 4 * _HOUR, _T.FAILED_ATTEMPT, _ABSENT, at_destination=True),
+            _Step(t + _DAY, _T.IN_TRANSIT, "Redelivery scheduled", at_destination=True),
+            _Step(t + _DAY + 4 * _HOUR, _T.DELIVERED, _DELIVERED, at_destination=True),
         )
     if scenario is Scenario.LOST:
         return (
             _PICKED_UP,
-            _Step(t, _SE.REPORT_EXCEPTION, "Shipment delayed - missed scan at sorting hub"),
-            _Step(t + 5 * _DAY, _SE.DECLARE_LOST, "Shipment could not be located - declared lost"),
+            _Step(t, _T.EXCEPTION, "Shipment delayed - missed scan at sorting hub"),
+            _Step(t + 5 * _DAY, _T.LOST, "Shipment could not be located - declared lost"),
         )
     return (
         _PICKED_UP,
-        _Step(t, _SE.GO_OUT_FOR_DELIVERY, _OUT, at_destination=True),
-        _Step(t + 4 * _HOUR, _SE.REPORT_EXCEPTION, _ABSENT, at_destination=True),
-        _Step(t + 3 * _DAY, _SE.RETURN_TO_SENDER, "Not collected - returning to sender"),
+        _Step(t, _T.OUT_FOR_DELIVERY, _OUT, at_destination=True),
+        _Step(t + 4 * _HOUR, _T.FAILED_ATTEMPT, _ABSENT, at_destination=True),
+        _Step(t + 3 * _DAY, _T.RETURNED, "Not collected - returning to sender"),
     )
 
 
@@ -225,6 +233,7 @@ class _Parcel:
     scenario: Scenario
     transit_days: int
     voided: bool = False
+    extra: tuple[_Step, ...] = ()
 
 
 def _to_scenario(value: object) -> Scenario:
@@ -275,6 +284,7 @@ class FakeCarrier:
         services: Services sold (default: :func:`default_services`).
         noisy: Repeat and shuffle scans in :meth:`track`.
         seed: Seed of the noise.
+        dialect: The status codes it speaks (None: o2c's own words).
 
     Raises:
         CarrierConfigError: a bad name, clock or service list, or prices in another
@@ -291,6 +301,7 @@ class FakeCarrier:
         services: tuple[ServiceLevel, ...] | None = None,
         noisy: bool = False,
         seed: int = 0,
+        dialect: StatusMap | None = None,
     ) -> None:
         if not isinstance(clock, Clock):
             raise _config("clock", "must have a now() method")
@@ -308,6 +319,9 @@ class FakeCarrier:
         self.currency = currency
         self.noisy = noisy
         self.seed = seed
+        self.dialect = dialect if dialect is not None else STANDARD
+        self.outage = False
+        self.labels_voided = 0
         self._clock = clock
         self._services = {s.code: s for s in chosen}
         self._prefix = "".join(ch for ch in name if ch.isalnum()).upper()[:4]
@@ -391,7 +405,10 @@ class FakeCarrier:
 
         Raises:
             CarrierRequestError: the request is malformed.
+            CarrierUnavailableError: the carrier is in an outage (:meth:`set_outage`).
         """
+        if self.outage:
+            raise CarrierUnavailableError(carrier=self.name, retryable=True)
         request = _check_request(request)
         parcel_grams = -(-request.weight_grams // request.parcels)
         quotes: list[Rate] = []
@@ -475,6 +492,7 @@ class FakeCarrier:
         voided = attrs.evolve(parcel, voided=True)
         self._by_tracking[parcel.label.tracking_number] = voided
         self._by_key[parcel.key] = voided
+        self.labels_voided += 1
 
     def track(self, tracking_number: str) -> list[TrackingEvent]:
         """Scans whose time has come on the clock; none for a voided label.
@@ -498,6 +516,50 @@ class FakeCarrier:
         copies.sort(key=lambda pair: _digest(self.seed, pair[1].event_id, pair[0], len(visible)))
         return [event for _, event in copies]
 
+    # -- dialect, webhooks, outages --------------------------------------------------
+
+    def normalise(self, scan: CarrierScan) -> TrackingEvent:
+        """A raw scan in o2c's vocabulary, read through :attr:`dialect`
+        (:class:`~o2c.ports.TrackingDialect`)."""
+        return self.dialect.normalise(scan)
+
+    def webhook(self, tracking_number: str) -> list[CarrierScan]:
+        """The raw scans revealed so far, as a webhook would push them (in the
+        carrier's codes, time order, no noise; none for a voided label).
+
+        Raises:
+            TrackingNumberNotFoundError: no such tracking number.
+        """
+        parcel = self._parcel(tracking_number)
+        if parcel.voided:
+            return []
+        now = require_aware(self._clock.now())
+        scans = [scan for scan in self._raw(parcel) if scan.occurred_at <= now]
+        return sorted(scans, key=lambda s: (s.occurred_at, s.event_id))
+
+    def inject(
+        self, tracking_number: str, code: str, *, after: timedelta, description: str = ""
+    ) -> None:
+        """Add a scan with the raw ``code`` to a parcel's script, ``after`` its purchase.
+
+        Raises:
+            TrackingNumberNotFoundError: no such tracking number.
+            CarrierConfigError: an empty code, or a negative offset.
+        """
+        parcel = self._parcel(tracking_number)
+        if not isinstance(code, str) or not code.strip():
+            raise _config("code", "must be non-empty text")
+        if not isinstance(after, timedelta) or after < timedelta(0):
+            raise _config("after", "must be a timedelta, zero or more")
+        step = _Step(after, TrackingStatus.EXCEPTION, description, code=code)
+        updated = attrs.evolve(parcel, extra=(*parcel.extra, step))
+        self._by_tracking[tracking_number] = updated
+        self._by_key[parcel.key] = updated
+
+    def set_outage(self, on: bool = True) -> None:
+        """Make :meth:`rates` fail (as a carrier API that is down), or recover."""
+        self.outage = on
+
     # -- internals ------------------------------------------------------------------
 
     def _tracking_number(self, counter: int) -> str:
@@ -516,20 +578,29 @@ class FakeCarrier:
             raise LabelNotFoundError(kind="label", id=str(label_id))
         return self._by_tracking[number]
 
-    def _events(self, parcel: _Parcel) -> list[TrackingEvent]:
+    def _raw(self, parcel: _Parcel) -> list[CarrierScan]:
         number = parcel.label.tracking_number
         destination = f"{parcel.request.ship_to.city}, {parcel.request.ship_to.country}"
+        steps = [
+            (f"E{seq:02d}", s)
+            for seq, s in enumerate(_script(parcel.scenario, parcel.transit_days), 1)
+        ]
+        steps += [(f"X{seq:02d}", s) for seq, s in enumerate(parcel.extra, 1)]
         return [
-            TrackingEvent(
-                event_id=f"{number}-E{seq:02d}",
+            CarrierScan(
+                event_id=f"{number}-{suffix}",
                 tracking_number=number,
                 occurred_at=parcel.bought_at + step.after,
-                status=step.status,
+                code=step.code if step.code is not None else self.dialect.code_for(step.status),
                 description=step.description,
                 location=destination if step.at_destination else "Origin depot",
             )
-            for seq, step in enumerate(_script(parcel.scenario, parcel.transit_days), start=1)
+            for suffix, step in steps
         ]
+
+    def _events(self, parcel: _Parcel) -> list[TrackingEvent]:
+        events = [self.normalise(scan) for scan in self._raw(parcel)]
+        return sorted(events, key=lambda e: (e.occurred_at, e.event_id))
 
     def _visible(self, parcel: _Parcel) -> list[TrackingEvent]:
         if parcel.voided:

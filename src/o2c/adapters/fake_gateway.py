@@ -25,34 +25,60 @@ service provider behaves towards a client, without a network:
   request gives its final answer). A key never seen answers
   ``Failed(PROCESSING_ERROR)``: the request never reached the gateway, so nothing
   moved, and the caller may safely retry under a new key. (``Unknown`` would keep a
-  reconciler asking for ever about a request that cannot come back.)
+  reconciler asking for ever about a request that cannot come back.) The answer is
+  kept: a request arriving later under that key is refused the same way, so
+  "never seen" stays true.
+* **Faults** (:mod:`o2c.adapters.faulty_gateway`): :meth:`FakeGateway.inject`
+  programs a decline, cancel, pending, undefined answer, exception, empty answer,
+  timeout, success-then-timeout or wrong amount per method and call index;
+  ``status()`` keeps telling the truth about what happened.
 
 Every money movement is appended to :attr:`FakeGateway.side_effects`, so a test can
 assert that a retry storm charged once. Requests flow through one method,
-``_call`` (validate, replay or execute, record); fault injection (timeouts before or
-after execution, garbled answers) belongs there.
+``_call`` (validate, replay or execute, record), where the faults are applied.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import NamedTuple, cast
 
 import attrs
 
-from o2c.clock import require_aware
+from o2c.adapters.faulty_gateway import Fault, FaultRule, check_plan, check_rule
+from o2c.clock import Clock, require_aware
 from o2c.errors import (
+    GatewayFaultPlanError,
     GatewayIdempotencyMismatchError,
     GatewayKeyNotFoundError,
     GatewayReferenceNotFoundError,
     GatewayRequestError,
     GatewaySettleError,
+    GatewayTimeoutError,
+    GatewayUnavailableError,
 )
 from o2c.money import Money
-from o2c.payments import DeclineReason, Failed, Outcome, Pending, Succeeded, TransactionKind
+from o2c.payments import (
+    DeclineReason,
+    Failed,
+    Outcome,
+    Pending,
+    Succeeded,
+    TransactionKind,
+    Unknown,
+)
 from o2c.ports import GatewayEvent, GatewayRequest
 
-__all__ = ["DECLINE_TOKEN", "PENDING_TOKEN", "FakeGateway", "GatewayBalance", "SideEffect"]
+__all__ = [
+    "DECLINE_TOKEN",
+    "PENDING_TOKEN",
+    "FakeGateway",
+    "Fault",
+    "FaultRule",
+    "GatewayBalance",
+    "SideEffect",
+]
 
 #: Token declined with ``card_declined``; ``DECLINE_TOKEN + "_<code>"`` picks the code.
 DECLINE_TOKEN = "tok_decline"  # noqa: S105 - a test instrument, not a secret
@@ -139,6 +165,15 @@ def _check_request(kind: TransactionKind, request: object) -> GatewayRequest:
     return request
 
 
+def _decided(fault: Fault, reference: str) -> Outcome:
+    """The gateway's own answer a DECLINE, CANCEL or PENDING fault makes."""
+    if fault is Fault.DECLINE:
+        return Failed(DeclineReason.CARD_DECLINED, reference)
+    if fault is Fault.CANCEL:
+        return Failed(DeclineReason.PROCESSING_ERROR, reference)
+    return Pending(reference)
+
+
 def _mismatch(kind: TransactionKind, first: _Record, request: GatewayRequest) -> str | None:
     """The first field in which ``request`` differs from the key's first request."""
     if kind is not first.kind:
@@ -155,16 +190,150 @@ class FakeGateway:
     Args:
         prefix: Start of every reference (``"fg_000001"``) and event id
             (``"fg_evt_000001"``).
+        clock: Advanced by ``timeout`` when a timeout fault fires, if it can be
+            (a :class:`~o2c.clock.FixedClock`); nobody sleeps.
+        timeout: How long a caller waits before a timeout fault raises.
+
+    Raises:
+        GatewayFaultPlanError: ``timeout`` is not a positive timedelta.
     """
 
-    def __init__(self, *, prefix: str = "fg") -> None:
+    def __init__(
+        self,
+        *,
+        prefix: str = "fg",
+        clock: Clock | None = None,
+        timeout: timedelta = timedelta(seconds=30),
+    ) -> None:
         self._prefix = _check_text(prefix, "prefix")
+        if not isinstance(timeout, timedelta) or timeout <= timedelta(0):
+            raise GatewayFaultPlanError(field="timeout", reason="must be a positive timedelta")
+        self._clock = clock
+        self._timeout = timeout
         self._records: dict[str, _Record] = {}
+        self._never_seen: set[str] = set()
         self._balances: dict[str, GatewayBalance] = {}
         self._roots: dict[str, str] = {}
         self._side_effects: list[SideEffect] = []
         self._events: list[GatewayEvent] = []
         self._references = 0
+        self._rules: list[FaultRule] = []
+        self._calls: dict[str, int] = {}
+
+    # -- faults ---------------------------------------------------------------------
+
+    def inject(
+        self,
+        method: str,
+        fault: Fault | str,
+        *,
+        times: int | None = 1,
+        at: int | None = None,
+        error: Exception | None = None,
+        amount: Money | None = None,
+    ) -> FaultRule:
+        """Make calls of ``method`` go wrong (see :mod:`o2c.adapters.faulty_gateway`).
+
+        Args:
+            method: ``"authorize"``, ``"sale"``, ``"capture"``, ``"void"``,
+                ``"refund"`` or ``"status"``.
+            fault: What goes wrong.
+            times: How many calls it applies to; None: every call from then on.
+            at: Index of the first call it applies to, counted per method from the
+                gateway's creation (see :attr:`calls`); None: the next call.
+            error: For :attr:`Fault.RAISE`, the exception to raise.
+            amount: For :attr:`Fault.WRONG_AMOUNT`, the amount to claim.
+
+        Returns:
+            The rule. Rules are tried in the order injected; the first that covers a
+            call applies.
+
+        Raises:
+            GatewayFaultPlanError: see :func:`~o2c.adapters.faulty_gateway.check_rule`.
+        """
+        first = self._calls.get(str(method), 0) if at is None else at
+        rule = check_rule(method, fault, first=first, times=times, error=error, amount=amount)
+        self._rules.append(rule)
+        return rule
+
+    def inject_plan(self, plan: Mapping[str, Sequence[Fault | str | None]]) -> list[FaultRule]:
+        """Program the next calls of several methods at once.
+
+        ``{"capture": [Fault.TIMEOUT, None, Fault.UNDEFINED]}`` makes the next capture
+        time out, lets the one after through, and answers the third with Unknown.
+
+        Raises:
+            GatewayFaultPlanError: a malformed plan (nothing is injected then).
+        """
+        rules: list[FaultRule] = []
+        for method, faults in check_plan(plan).items():
+            start = self._calls.get(str(method), 0)
+            for offset, fault in enumerate(faults):
+                if fault is not None:
+                    rules.append(
+                        check_rule(
+                            method, fault, first=start + offset, times=1, error=None, amount=None
+                        )
+                    )
+        self._rules.extend(rules)
+        return rules
+
+    def clear_faults(self) -> None:
+        """Forget every programmed fault; calls go through normally again."""
+        self._rules.clear()
+
+    @property
+    def faults(self) -> tuple[FaultRule, ...]:
+        """The programmed faults, in the order they were injected."""
+        return tuple(self._rules)
+
+    @property
+    def calls(self) -> dict[str, int]:
+        """Well-formed calls received so far, per method (a copy)."""
+        return dict(self._calls)
+
+    @property
+    def pending_keys(self) -> list[str]:
+        """Keys of the requests still answered Pending (waiting for :meth:`settle`)."""
+        return [key for key, rec in self._records.items() if isinstance(rec.current, Pending)]
+
+    def _fault_for(self, method: str) -> FaultRule | None:
+        """Count a call of ``method`` and return the fault that applies to it."""
+        index = self._calls.get(method, 0)
+        self._calls[method] = index + 1
+        return next((rule for rule in self._rules if rule.covers(method, index)), None)
+
+    def _fail_before(self, rule: FaultRule) -> None:
+        if rule.fault is Fault.RAISE:
+            raise rule.error or GatewayUnavailableError(
+                "connection reset by the gateway", operation=rule.method
+            )
+        self._time_out(rule.method)
+
+    def _time_out(self, method: str) -> None:
+        advance = getattr(self._clock, "advance", None)
+        if callable(advance):
+            advance(seconds=self._timeout.total_seconds())
+        raise GatewayTimeoutError(
+            f"no answer within {self._timeout.total_seconds():g} s",
+            operation=method,
+            timeout_seconds=self._timeout.total_seconds(),
+        )
+
+    def _garble(self, rule: FaultRule, request: GatewayRequest, outcome: Outcome) -> Outcome:
+        """What the caller sees when a fault strikes after the request executed."""
+        if rule.fault is Fault.UNDEFINED:
+            return Unknown()
+        if rule.fault is Fault.NONE:
+            return cast(Outcome, None)  # deliberately breaks the port's promise
+        if rule.fault is Fault.SUCCEED_THEN_TIMEOUT:
+            self._time_out(rule.method)
+        if isinstance(outcome, Succeeded):  # WRONG_AMOUNT
+            wrong = rule.amount or Money.from_minor_units(
+                request.amount.in_minor_units() + 1, request.amount.currency
+            )
+            return Succeeded(outcome.gateway_reference, amount=wrong)
+        return outcome
 
     # -- inspection -----------------------------------------------------------------
 
@@ -244,19 +413,31 @@ class FakeGateway:
     def status(self, request: GatewayRequest) -> Outcome:
         """The current outcome of the request under ``request.idempotency_key``.
 
-        Only the key is read. A key never seen answers ``Failed(PROCESSING_ERROR)``
-        (nothing moved under it).
+        Only the key is read (and ``amount``, by a wrong-amount fault). A key never
+        seen answers ``Failed(PROCESSING_ERROR)`` (nothing moved under it) and stays
+        refused: a request arriving later under it is answered the same way.
 
         Raises:
             GatewayRequestError: not a request, or a malformed key.
+            GatewayUnavailableError: an injected fault (or the exception it names).
+            GatewayTimeoutError: an injected timeout.
         """
         if not isinstance(request, GatewayRequest):
             raise _bad("request", "must be a GatewayRequest")
         key = _check_text(request.idempotency_key, "idempotency_key")
+        rule = self._fault_for("status")
+        if rule is not None and rule.fault.before_execution:
+            self._fail_before(rule)
         record = self._records.get(key)
+        outcome: Outcome
         if record is None:
-            return Failed(DeclineReason.PROCESSING_ERROR)
-        return record.current
+            self._never_seen.add(key)
+            outcome = Failed(DeclineReason.PROCESSING_ERROR)
+        else:
+            outcome = record.current
+        if rule is not None:
+            return self._garble(rule, request, outcome)
+        return outcome
 
     # -- webhooks -------------------------------------------------------------------
 
@@ -299,9 +480,11 @@ class FakeGateway:
         if not isinstance(record.first, Pending):
             raise GatewaySettleError(key=idempotency_key, reason="the request was not pending")
         outcome: Outcome
-        if succeed:
+        if succeed and record.kind in _TOKEN_KINDS:
             self._open(record.kind, record.request, record.reference)
             outcome = Succeeded(record.reference)
+        elif succeed:  # a capture, void or refund left pending by a fault
+            outcome = self._move(record.kind, record.request, record.reference)
         else:
             outcome = Failed(reason, record.reference)
         event = GatewayEvent(
@@ -317,20 +500,32 @@ class FakeGateway:
     # -- internals ------------------------------------------------------------------
 
     def _call(self, kind: TransactionKind, request: GatewayRequest) -> Outcome:
-        """Validate, then replay the key's first answer or execute the request once."""
+        """Validate, then replay the key's first answer or execute the request once;
+        an injected fault strikes before execution, decides the answer, or garbles it."""
         request = _check_request(kind, request)
+        rule = self._fault_for(kind.value)
+        if rule is not None and rule.fault.before_execution:
+            self._fail_before(rule)
         key = request.idempotency_key
         known = self._records.get(key)
         if known is not None:
             field = _mismatch(kind, known, request)
             if field is not None:
                 raise GatewayIdempotencyMismatchError(key=key, field=field, retryable=False)
-            return known.first
-        reference = self._new_reference()
-        outcome = self._execute(kind, request, reference)
-        self._records[key] = _Record(
-            kind=kind, request=request, reference=reference, first=outcome, current=outcome
-        )
+            outcome = known.first
+        else:
+            reference = self._new_reference()
+            if key in self._never_seen:  # status() said so; it stays true, word for word
+                outcome = Failed(DeclineReason.PROCESSING_ERROR)
+            elif rule is not None and rule.fault.decides_answer:
+                outcome = _decided(rule.fault, reference)
+            else:
+                outcome = self._execute(kind, request, reference)
+            self._records[key] = _Record(
+                kind=kind, request=request, reference=reference, first=outcome, current=outcome
+            )
+        if rule is not None and not rule.fault.decides_answer:
+            return self._garble(rule, request, outcome)
         return outcome
 
     def _execute(self, kind: TransactionKind, request: GatewayRequest, reference: str) -> Outcome:

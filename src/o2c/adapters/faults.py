@@ -18,6 +18,11 @@ then arms each position in turn and checks that the failure left no trace::
         with pytest.raises(InjectedFaultError):
             run_scenario(faulty)
         assert faulty.inner.snapshot() == before
+
+:meth:`FaultInjectingStorage.lock` simulates a row lock held by another worker: until
+:meth:`~FaultInjectingStorage.unlock`, reading or writing that record through a unit
+of work raises :class:`~o2c.errors.StorageBusyError` (retryable), as a
+``SELECT ... FOR UPDATE NOWAIT`` or a busy SQLite database would.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from o2c.errors import InjectedFaultError, StorageUsageError
+from o2c.errors import InjectedFaultError, StorageBusyError, StorageUsageError
 
 if TYPE_CHECKING:
     from o2c.events import DomainEvent
@@ -70,6 +75,7 @@ class FaultInjectingStorage(Generic[S]):
         self.writes = 0
         self.write_log: list[str] = []
         self._lock = threading.Lock()  # units of other adapters may run concurrently
+        self._locked: set[tuple[str, str]] = set()
 
     @property
     def inner(self) -> S:
@@ -115,9 +121,42 @@ class FaultInjectingStorage(Generic[S]):
         if failing:
             raise InjectedFaultError(operation=operation, position=position)
 
+    def lock(self, kind: str, record_id: str) -> None:
+        """Hold a lock on a record, as another unit of work would: reading or writing
+        it raises :class:`~o2c.errors.StorageBusyError` until :meth:`unlock`."""
+        with self._lock:
+            self._locked.add((str(kind), record_id))
+
+    def unlock(self, kind: str, record_id: str) -> None:
+        """Release a lock taken by :meth:`lock` (releasing a free record does nothing)."""
+        with self._lock:
+            self._locked.discard((str(kind), record_id))
+
+    @property
+    def locked(self) -> frozenset[tuple[str, str]]:
+        """The ``(kind, record id)`` pairs locked now."""
+        with self._lock:
+            return frozenset(self._locked)
+
+    def check_lock(self, operation: str, kind: str, record_id: str) -> None:
+        """Raise if ``record_id`` of ``kind`` is locked (a read or write is refused).
+
+        Raises:
+            StorageBusyError: the record is locked.
+        """
+        with self._lock:
+            busy = (str(kind), record_id) in self._locked
+        if busy:
+            raise StorageBusyError(
+                f"{kind} {record_id} is locked by another unit of work",
+                operation=operation,
+                kind=str(kind),
+                record_id=record_id,
+            )
+
     def begin(self) -> FaultInjectingUnitOfWork:
         """Open a unit of work on the wrapped storage (not counted)."""
-        return FaultInjectingUnitOfWork(self.count_write, self._inner.begin())
+        return FaultInjectingUnitOfWork(self.count_write, self._inner.begin(), self.check_lock)
 
     def pending_events(self, limit: int = 1000) -> list[OutboxEntry]:
         """Delegated untouched."""
@@ -139,13 +178,21 @@ class FaultInjectingUnitOfWork:
         count_write: Counts a write call and raises if it is the one to fail
             (:meth:`FaultInjectingStorage.count_write`).
         inner: The wrapped storage's unit of work.
+        check_lock: Raises for a locked record (:meth:`FaultInjectingStorage.check_lock`);
+            None: nothing is locked.
     """
 
-    __slots__ = ("_closed", "_count_write", "_inner")
+    __slots__ = ("_check_lock", "_closed", "_count_write", "_inner")
 
-    def __init__(self, count_write: Callable[[str], None], inner: UnitOfWork) -> None:
+    def __init__(
+        self,
+        count_write: Callable[[str], None],
+        inner: UnitOfWork,
+        check_lock: Callable[[str, str, str], None] | None = None,
+    ) -> None:
         self._count_write = count_write
         self._inner = inner
+        self._check_lock = check_lock
         self._closed = False
 
     def __enter__(self) -> FaultInjectingUnitOfWork:
@@ -161,14 +208,21 @@ class FaultInjectingUnitOfWork:
         if not self._closed:
             self._count_write(operation)
 
+    def _locked(self, operation: str, kind: str, record_id: str) -> None:
+        if self._check_lock is not None and not self._closed:
+            self._check_lock(operation, kind, record_id)
+
     def get(self, kind: str, record_id: str) -> object | None:
-        """Delegated untouched."""
+        """Delegated untouched, unless the record is locked (StorageBusyError)."""
+        self._locked("get", kind, record_id)
         return self._inner.get(kind, record_id)
 
     def put(
         self, kind: str, record_id: str, record: object, index: Mapping[str, str] | None = None
     ) -> None:
-        """Counted write, then delegated."""
+        """Counted write, then delegated; a locked record raises StorageBusyError first
+        (not counted)."""
+        self._locked("put", kind, record_id)
         self._count("put")
         self._inner.put(kind, record_id, record, index)
 

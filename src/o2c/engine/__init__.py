@@ -33,7 +33,15 @@ from o2c.engine.views import (
 )
 from o2c.errors import UnknownAdapterError
 from o2c.plugins import Plugins
-from o2c.ports import Carrier, Inventory, Notifier, PaymentGateway, Storage, TaxProvider
+from o2c.ports import (
+    Carrier,
+    FulfilmentProvider,
+    Inventory,
+    Notifier,
+    PaymentGateway,
+    Storage,
+    TaxProvider,
+)
 
 __all__ = [
     "O2C",
@@ -59,6 +67,8 @@ class O2C(InboundMixin, ReconcileMixin, TenderMixin, LogisticsMixin, ViewsMixin)
         clock: Where ``now`` comes from (default: the system clock, UTC).
         gateways: Payment gateways by name (added to those plugins register).
         carriers: Carriers by name (added to those plugins register).
+        fulfilment_providers: Fulfilment providers (3PLs) by name (added to those
+            plugins register).
         inventory: Stock keeping (default: :class:`StockInventory` in the storage).
         tax: Chooses line tax rates (default: keep the rates given on each line).
         notifier: Receives notifications after commit (default: none).
@@ -76,6 +86,7 @@ class O2C(InboundMixin, ReconcileMixin, TenderMixin, LogisticsMixin, ViewsMixin)
         clock: Clock | None = None,
         gateways: Mapping[str, PaymentGateway] | None = None,
         carriers: Mapping[str, Carrier] | None = None,
+        fulfilment_providers: Mapping[str, FulfilmentProvider] | None = None,
         inventory: Inventory | None = None,
         tax: TaxProvider | None = None,
         notifier: Notifier | None = None,
@@ -97,6 +108,10 @@ class O2C(InboundMixin, ReconcileMixin, TenderMixin, LogisticsMixin, ViewsMixin)
             name: rec.factory() for name, rec in pm.carriers().items()
         }
         all_carriers.update(carriers or {})
+        all_providers: dict[str, FulfilmentProvider] = {
+            name: rec.factory() for name, rec in pm.fulfilment_providers().items()
+        }
+        all_providers.update(fulfilment_providers or {})
         self._init_core(
             storage=self._storage(pm, storage, storage_url),
             clock=clock,
@@ -104,10 +119,13 @@ class O2C(InboundMixin, ReconcileMixin, TenderMixin, LogisticsMixin, ViewsMixin)
             inventory=inventory if inventory is not None else StockInventory(),
             gateways=all_gateways,
             carriers=all_carriers,
+            fulfilment_providers=all_providers,
             tax=tax,
             notifier=notifier,
             deliver_event=pm.handle_event if pm.has_event_subscribers else None,
         )
+        if pm.has_rate_choosers:
+            self.choose_rate_hook = pm.choose_rate
 
     @staticmethod
     def _storage(pm: Plugins, storage: Storage | str | None, url: str | None) -> Storage:

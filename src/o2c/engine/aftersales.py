@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from o2c import disputes, invoices, orders, returns
-from o2c.cash import Receipt
 from o2c.disputes import Dispute, DisputeReason, Resolution
 from o2c.engine.core import Tx
 from o2c.engine.records import (
@@ -19,14 +18,13 @@ from o2c.engine.records import (
     receipts_of,
     returns_of,
 )
+from o2c.engine.refunds import RefundsMixin
 from o2c.engine.sales import canonical_quantities
-from o2c.engine.shipping import ShippingMixin
 from o2c.errors import EngineStateError, NothingToDoError, PaymentLimitExceededError
 from o2c.events import StockReceived
 from o2c.invoices import CreditNote, Invoice, InvoiceLine
 from o2c.lifecycles import RETURN_WORKFLOW, InvoiceState, ReturnEvent
 from o2c.money import Money
-from o2c.payments import TransactionKind
 from o2c.returns import ReturnAuthorization
 
 __all__ = ["AfterSalesMixin"]
@@ -34,7 +32,7 @@ __all__ = ["AfterSalesMixin"]
 _OPEN = frozenset({InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID})
 
 
-class AfterSalesMixin(ShippingMixin):
+class AfterSalesMixin(RefundsMixin):
     """Returns and disputes."""
 
     # -- returns ----------------------------------------------------------------------
@@ -158,12 +156,14 @@ class AfterSalesMixin(ShippingMixin):
         return self._command("receive_return", key, fields, run)
 
     def close_return(self, key: str, return_id: str) -> ReturnAuthorization:
-        """Credit what was received and refund it to the original payment method.
+        """Credit what was received and refund it to the original payment methods.
 
         The credit note goes on the order's invoices (newest first). Cash the note
-        releases from a paid invoice is refunded through the gateway that took it
-        (card) or recorded as paid back (bank transfer, cash on delivery); on an unpaid
-        invoice the note just lowers what is owed.
+        releases from a paid invoice (the cash applied last first) goes back to the
+        tender that paid it: a card or wallet through its gateway, store credit to the
+        customer's balance, a bank transfer or cash on delivery as a payout to make
+        (``RC-.../refund1``; see :mod:`o2c.engine.refunds`). On an unpaid invoice the
+        note just lowers what is owed. ``refund_ids`` names every part.
         """
 
         def run(tx: Tx) -> ReturnAuthorization:
@@ -257,18 +257,9 @@ class AfterSalesMixin(ShippingMixin):
             receipt, ev = receipt.unallocate(invoice.id, released.amount, tx.now, ref=note.number)
             tx.emit(ev)
             receipts_of(tx.uow).put(receipt)
-            refunds.append(self._refund_receipt(tx, receipt, released.amount, why))
+            parts = self._refund_receipt(tx, receipt, released.amount, why)
+            refunds += [part.reference for part in parts]
         return refunds
-
-    def _refund_receipt(self, tx: Tx, receipt: Receipt, amount: Money, why: str) -> str:
-        payment = payments_of(tx.uow).get(receipt.reference) if receipt.reference else None
-        if payment is not None and payment.gateway is not None and payment.refundable >= amount:
-            payment = self._transact(tx, payment, TransactionKind.REFUND, amount)
-            return f"{payment.id}/{payment.transactions[-1].id}"
-        receipt, ev = receipt.refund_unapplied(amount, why, tx.now)
-        tx.emit(ev)
-        receipts_of(tx.uow).put(receipt)
-        return f"{receipt.id}/refund{len(receipt.refunds)}"
 
     def return_(self, return_id: str) -> ReturnAuthorization:
         """A return."""

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 
-from o2c import cash, invoices, orders, payments
+from o2c import cash, invoices, orders, payments, reconciliation
+from o2c.attention import AttentionReason
 from o2c.cash import Receipt
 from o2c.engine.core import Tx, derive_key
 from o2c.engine.records import (
     customers,
     invoices_of,
+    order_tender_receipts,
     orders_of,
     payments_of,
     receipts_of,
     shipments_of,
 )
 from o2c.engine.sales import SalesMixin
+from o2c.engine.tender_book import check_gateway_tender
 from o2c.errors import (
+    ContradictoryOutcomeError,
     CustomerMismatchError,
     EngineStateError,
+    GatewayRequestError,
     NothingToDoError,
     PaymentLimitExceededError,
 )
@@ -26,10 +32,19 @@ from o2c.invoices import Invoice, InvoicingBasis
 from o2c.lifecycles import InvoiceState, OrderState
 from o2c.money import Money, money_sum
 from o2c.orders import Order
-from o2c.payments import Payment, PaymentMethod, TransactionKind
+from o2c.payments import (
+    Payment,
+    PaymentMethod,
+    PaymentTransaction,
+    TransactionKind,
+    Unknown,
+    redact_card_numbers,
+)
 from o2c.ports import GatewayEvent, GatewayRequest, Kind
 
-__all__ = ["BillingMixin"]
+__all__ = ["BillingMixin", "call_gateway", "gateway_request"]
+
+log = logging.getLogger("o2c.engine.payments")
 
 _OPEN = frozenset({InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID})
 # Invoices cash can be taken back from (Invoice.unapply_payment refuses the others).
@@ -118,6 +133,9 @@ class BillingMixin(SalesMixin):
             for receipt in receipts_of(tx.uow).find("reference", reference):
                 if receipt.customer_id == order.customer_id:
                     _, invoice = self._allocate(tx, receipt, invoice)
+        # Store credit redeemed and bank transfers matched to the order (engine.tender).
+        for receipt in order_tender_receipts(tx.uow, order.id):
+            _, invoice = self._allocate(tx, receipt, invoice)
         return invoice
 
     def _allocate(self, tx: Tx, receipt: Receipt, invoice: Invoice) -> tuple[Receipt, Invoice]:
@@ -165,10 +183,18 @@ class BillingMixin(SalesMixin):
         amount: Money | None = None,
         method: PaymentMethod | str = PaymentMethod.CARD,
     ) -> Payment:
-        """Open a payment for an order and authorize it (default: the order total).
+        """Open a payment for an order and authorize it (default: what the order's
+        other tenders leave of its total; see :mod:`o2c.engine.tender`).
 
         The payment is *authorized*, *declined*, or waits for the gateway's answer
-        (pending or unknown: see :meth:`handle_gateway_event`).
+        (pending or unknown: see :meth:`handle_gateway_event`). ``method`` is a gateway
+        method: card, wallet (Apple Pay, Google Pay: a token like a card's), direct
+        debit or other.
+
+        Raises:
+            TenderExceedsOrderTotalError: the order's live tenders and this one would
+                exceed its total (split tender).
+            TenderMethodError: ``method`` is not a gateway method.
         """
         fields = {
             "order_id": order_id,
@@ -183,7 +209,7 @@ class BillingMixin(SalesMixin):
             name, _ = self.gateway(gateway)
             payment, ev = payments.create_payment(
                 payment_id=tx.number("PAY"),
-                amount=amount if amount is not None else order.totals.total,
+                amount=check_gateway_tender(tx.uow, order, amount, method),
                 method=method,
                 now=tx.now,
                 order_id=order.id,
@@ -317,7 +343,7 @@ class BillingMixin(SalesMixin):
                     limit="refundable",
                     available=available,
                 )
-        _, gw = self.gateway(payment.gateway)
+        name, gw = self.gateway(payment.gateway)
         txn_id = f"T{len(payment.transactions) + 1}"
         # One key per transaction: a command may move money on a payment twice (a
         # return credited on two invoices the payment settled). A retry of the command
@@ -327,15 +353,6 @@ class BillingMixin(SalesMixin):
             transaction_id=txn_id, kind=kind, amount=amount, idempotency_key=gkey, now=tx.now
         )
         tx.emit(ev)
-        reference = _reference_for(payment, kind)
-        request = GatewayRequest(
-            idempotency_key=gkey,
-            payment_id=payment.id,
-            transaction_id=txn.id,
-            amount=amount,
-            token=payment.method_token,
-            reference=reference,
-        )
         call = {
             TransactionKind.AUTHORIZE: gw.authorize,
             TransactionKind.SALE: gw.sale,
@@ -343,20 +360,43 @@ class BillingMixin(SalesMixin):
             TransactionKind.VOID: gw.void,
             TransactionKind.REFUND: gw.refund,
         }[kind]
-        outcome = call(request)
+        # Whatever goes wrong at the gateway (an exception, no answer, an answer that
+        # does not fit) is recorded as unknown and committed: the money may have
+        # moved, so the transaction stays in flight until the reconciler asks.
+        answer = call_gateway(name, kind.value, call, gateway_request(payment, txn))
         tx.uow.put(Kind.GATEWAY_KEY.value, gkey, (payment.id, txn.id, tuple(invoice_ids)), {})
-        return self._resolved(tx, payment, txn.id, outcome, invoice_ids)
+        return self._resolved(tx, payment, txn.id, answer, invoice_ids)
 
     def _resolved(
         self,
         tx: Tx,
         payment: Payment,
         txn_id: str,
-        outcome: payments.Outcome,
+        outcome: object,
         invoice_ids: Sequence[str],
     ) -> Payment:
-        before = payment.transaction(txn_id).state
-        payment, ev = payment.resolve(txn_id, outcome, tx.now)
+        """Record a gateway's answer on the payment and book a success (a capture or
+        sale becomes a receipt applied to the invoices, a refund takes cash back).
+
+        An answer that is not an outcome, or a success for another amount than the
+        transaction's, is recorded as unknown: nothing is booked for it.
+
+        Raises:
+            ContradictoryOutcomeError: the answer contradicts a final one.
+        """
+        txn = payment.transaction(txn_id)
+        before = txn.state
+        checked = reconciliation.check_answer(txn, outcome)
+        if checked.problem is not None:
+            log.warning(
+                "gateway %s: answer for payment %s, transaction %s (%s): %s; recorded as unknown",
+                payment.gateway,
+                payment.id,
+                txn_id,
+                txn.kind.value,
+                checked.problem,
+            )
+        payment, ev = payment.resolve(txn_id, checked.outcome, tx.now)
         tx.emit(ev)
         payments_of(tx.uow).put(payment)
         txn = payment.transaction(txn_id)
@@ -389,7 +429,15 @@ class BillingMixin(SalesMixin):
                 invoice = invoices_of(tx.uow).get(invoice_id)
                 if invoice is not None and invoice.state in _UNAPPLIABLE:
                     held = held + receipt.applied_to(invoice_id)
-        return held.min(payment.refundable)
+        # Refunds still in flight (pending, unknown) will take their money from the
+        # receipts when they succeed: it is spoken for.
+        promised = money_sum(
+            (t.amount for t in payment.in_flight if t.kind is TransactionKind.REFUND),
+            payment.currency,
+        )
+        return (
+            (held - promised).min(payment.refundable - promised).max(Money.zero(payment.currency))
+        )
 
     def _pay_back(self, tx: Tx, payment: Payment, amount: Money, reference: str) -> None:
         rest = self._take_back(tx, payment.id, amount, reference)
@@ -443,8 +491,20 @@ class BillingMixin(SalesMixin):
     def handle_gateway_event(self, gateway: str, event: GatewayEvent) -> Payment:
         """Apply a gateway's later answer (a verified webhook). The event id is the
         idempotency key, so a webhook delivered twice acts once; an answer older than
-        what is recorded changes nothing."""
+        what is recorded changes nothing (a late *pending* never moves a payment back).
+
+        A success for another amount than requested is recorded as unknown (nothing is
+        booked; the reconciler asks the gateway). An answer contradicting a final one
+        (failed after succeeded, or the reverse) flags the payment for a person in its
+        own unit of work and raises.
+
+        Raises:
+            EngineStateError: the event answers no request o2c made.
+            ContradictoryOutcomeError: the answer contradicts the recorded final state
+                (the payment is flagged, see :meth:`payments_needing_attention`).
+        """
         key = derive_key(f"gateway:{gateway}", event.event_id)
+        answered: list[tuple[str, str]] = []
 
         def run(tx: Tx) -> Payment:
             link = tx.uow.get(Kind.GATEWAY_KEY.value, event.idempotency_key)
@@ -455,10 +515,60 @@ class BillingMixin(SalesMixin):
                 )
             payment_id, txn_id, invoice_ids = link
             payment = payments_of(tx.uow).require(payment_id)
+            answered.append((payment_id, txn_id))
             return self._resolved(tx, payment, txn_id, event.outcome, invoice_ids)
 
         fields = {"gateway": gateway, "event": event}
-        return self._command("handle_gateway_event", key, fields, run)
+        try:
+            return self._command("handle_gateway_event", key, fields, run)
+        except ContradictoryOutcomeError as exc:
+            payment_id, txn_id = answered[-1]
+            self._flag_payment(
+                derive_key(key, "contradiction"),
+                payment_id,
+                reason=AttentionReason.CONTRADICTION,
+                transaction_id=txn_id,
+                detail=f"gateway {gateway} event {event.event_id}: {exc.message}",
+            )
+            raise
+
+    def _flag_payment(
+        self,
+        key: str,
+        payment_id: str,
+        *,
+        reason: AttentionReason,
+        transaction_id: str,
+        detail: str,
+    ) -> Payment:
+        """Flag a payment for a person, in a unit of work of its own."""
+
+        def run(tx: Tx) -> Payment:
+            payment, ev = reconciliation.flag(
+                payments_of(tx.uow).require(payment_id),
+                reason=reason,
+                transaction_id=transaction_id,
+                detail=detail,
+                now=tx.now,
+            )
+            tx.emit(ev)
+            payments_of(tx.uow).put(payment)
+            log.warning(
+                "payment %s flagged for a person (%s, transaction %s): %s",
+                payment_id,
+                reason.value,
+                transaction_id,
+                redact_card_numbers(detail),
+            )
+            return payment
+
+        fields = {
+            "payment_id": payment_id,
+            "reason": reason.value,
+            "transaction_id": transaction_id,
+            "detail": detail,
+        }
+        return self._command("flag_payment", key, fields, run)
 
     def payment(self, payment_id: str) -> Payment:
         """A payment."""
@@ -591,6 +701,45 @@ class BillingMixin(SalesMixin):
     def order(self, order_id: str) -> Order:
         """An order."""
         return self._read(lambda uow: orders_of(uow).require(order_id))
+
+
+def gateway_request(payment: Payment, txn: PaymentTransaction) -> GatewayRequest:
+    """The request for a transaction: the one first sent, and the one ``status``
+    re-asks with (same idempotency key, same payload)."""
+    return GatewayRequest(
+        idempotency_key=txn.idempotency_key,
+        payment_id=payment.id,
+        transaction_id=txn.id,
+        amount=txn.amount,
+        token=payment.method_token,
+        reference=_reference_for(payment, txn.kind),
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception in words for a log line, card numbers redacted."""
+    return redact_card_numbers(f"{type(exc).__name__}: {exc}")[:300]
+
+
+def call_gateway(
+    name: str, operation: str, call: Callable[[GatewayRequest], object], request: GatewayRequest
+) -> object:
+    """Call a gateway; an exception becomes :class:`~o2c.payments.Unknown` (logged
+    without card data: the request's token is never logged)."""
+    try:
+        return call(request)
+    except Exception as exc:  # any failure: the money may or may not have moved
+        level = logging.ERROR if isinstance(exc, GatewayRequestError) else logging.WARNING
+        log.log(
+            level,
+            "gateway %s: %s of payment %s, transaction %s raised %s; the outcome is unknown",
+            name,
+            operation,
+            request.payment_id,
+            request.transaction_id,
+            _describe(exc),
+        )
+        return Unknown()
 
 
 def _reference_for(payment: Payment, kind: TransactionKind) -> str | None:

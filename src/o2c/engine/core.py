@@ -40,8 +40,10 @@ from o2c.errors import (
 )
 from o2c.events import DomainEvent
 from o2c.money import Money
+from o2c.payments import DEFAULT_RECONCILIATION_SCHEDULE
 from o2c.ports import (
     Carrier,
+    FulfilmentProvider,
     IdempotencyRecord,
     Inventory,
     Notification,
@@ -51,6 +53,7 @@ from o2c.ports import (
     TaxProvider,
     UnitOfWork,
 )
+from o2c.rates import Quote
 from o2c.terms import PaymentTerms, end_of_month, net, two_ten_net_thirty
 
 __all__ = ["EngineConfig", "EngineCore", "Tx", "default_terms"]
@@ -75,6 +78,26 @@ def default_terms() -> dict[str, PaymentTerms]:
     }
 
 
+def _to_schedule(value: object) -> tuple[timedelta, ...]:
+    steps = tuple(value) if isinstance(value, list | tuple) else ()
+    if not steps or not all(isinstance(s, timedelta) and s > timedelta(0) for s in steps):
+        raise ConfigurationError(
+            "reconciliation_schedule is a sequence of one or more positive timedeltas",
+            setting="reconciliation_schedule",
+            value=value,
+        )
+    return steps
+
+
+def _check_max_attempts(_instance: object, _attribute: object, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(
+            "reconciliation_max_attempts is an int of at least 1",
+            setting="reconciliation_max_attempts",
+            value=value,
+        )
+
+
 @attrs.frozen(kw_only=True)
 class EngineConfig:
     """How the engine numbers, reserves and bills.
@@ -91,6 +114,29 @@ class EngineConfig:
         default_weight_grams: Weight of one unit of a SKU not in ``weights``.
         weights: Unit weight in grams per SKU, for carrier rates.
         dispute_response_days: Days to answer a deduction before it lapses.
+        reconciliation_schedule: How long the payment reconciler waits before asking
+            the gateway again about a transaction in flight, after each answer; the
+            last delay repeats (default 5 minutes, 1 hour, then daily).
+        reconciliation_max_attempts: Answers recorded for a transaction (its first
+            answer included) after which the reconciler stops asking and flags the
+            payment for a person (default 8: the first answer and seven asks, about
+            five days with the default schedule).
+        webhook_secrets: Signing secrets per gateway name, for
+            :meth:`~o2c.engine.O2C.receive_webhook`; several while one is rotated.
+        webhook_tolerance: How far a webhook's signed timestamp may lie from now,
+            in either direction (default 300 s).
+        webhook_max_body_bytes: Larger webhook bodies are refused unread (default 1 MiB).
+        rate_rule: How ``ship`` chooses among carriers' quotes: ``"cheapest"``,
+            ``"fastest"``, or a callable given the quotes (cheapest first) returning
+            one (None: cheapest); an ``o2c_choose_rate`` plugin is asked first
+            (docs/shipping.md).
+        hand_over_on_ship: ``ship`` records the hand-over at once (default); False
+            leaves a labelled shipment waiting for the carrier's pick-up scan or
+            ``hand_over_shipment``, so its label can still be voided.
+        label_key_prefix: Starts every label key o2c gives carriers; give each o2c
+            store sharing a carrier account its own.
+        fulfilment_sla: How long a fulfilment provider has to ship what it was sent
+            before the fulfilment order is overdue (default 2 days).
     """
 
     invoice_series: str = "INV"
@@ -103,6 +149,19 @@ class EngineConfig:
     default_weight_grams: int = 500
     weights: Mapping[str, int] = attrs.field(factory=dict)
     dispute_response_days: int = 14
+    reconciliation_schedule: tuple[timedelta, ...] = attrs.field(
+        default=DEFAULT_RECONCILIATION_SCHEDULE, converter=_to_schedule
+    )
+    reconciliation_max_attempts: int = attrs.field(default=8, validator=_check_max_attempts)
+    # issue 4, inbound webhooks (o2c.engine.inbound, docs/webhooks.md)
+    webhook_secrets: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    webhook_tolerance: timedelta = timedelta(seconds=300)
+    webhook_max_body_bytes: int = 1 << 20
+    # issue 4, carriers and fulfilment providers (o2c.engine.logistics, docs/shipping.md)
+    rate_rule: str | Callable[[Sequence[Quote]], Quote | None] = "cheapest"
+    hand_over_on_ship: bool = True
+    label_key_prefix: str = "o2c"
+    fulfilment_sla: timedelta = timedelta(days=2)
 
     def terms_for(self, code: str | None) -> PaymentTerms:
         """The terms a code names (the default code when None)."""
@@ -278,6 +337,7 @@ class EngineCore:
     inventory: Inventory
     gateways: dict[str, PaymentGateway]
     carriers: dict[str, Carrier]
+    fulfilment_providers: dict[str, FulfilmentProvider]
     tax: TaxProvider | None
     notifier: Notifier | None
 
@@ -290,6 +350,7 @@ class EngineCore:
         inventory: Inventory,
         gateways: Mapping[str, PaymentGateway],
         carriers: Mapping[str, Carrier],
+        fulfilment_providers: Mapping[str, FulfilmentProvider] | None = None,
         tax: TaxProvider | None,
         notifier: Notifier | None,
         deliver_event: Callable[[DomainEvent, int], None] | None,
@@ -300,6 +361,7 @@ class EngineCore:
         self.inventory = inventory
         self.gateways = dict(gateways)
         self.carriers = dict(carriers)
+        self.fulfilment_providers = dict(fulfilment_providers or {})
         self.tax = tax
         self.notifier = notifier
         self._deliver_event = deliver_event

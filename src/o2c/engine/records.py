@@ -21,23 +21,31 @@ from o2c.invoices import CreditNote, Invoice
 from o2c.lifecycles import InvoiceState, OrderState
 from o2c.money import Money, money_sum
 from o2c.orders import Order
-from o2c.payments import Payment
+from o2c.payments import Payment, TransactionKind
 from o2c.ports import Kind, UnitOfWork
+from o2c.remittance import CodCollection, CodRemittance
 from o2c.returns import ReturnAuthorization
+from o2c.store_credit import StoreCreditAccount
+from o2c.tenders import Tender
 
 __all__ = [
     "OpenPosition",
+    "cod_collections",
     "credit_notes",
     "customers",
     "decisions",
     "disputes_of",
     "invoices_of",
     "open_position",
+    "order_tender_receipts",
     "orders_of",
     "payments_of",
     "receipts_of",
+    "remittances_of",
     "returns_of",
     "shipments_of",
+    "store_credits",
+    "tenders_of",
 ]
 
 _OPEN_ORDERS = frozenset({OrderState.PLACED, OrderState.ON_HOLD, OrderState.CONFIRMED})
@@ -76,7 +84,24 @@ def _payment_index(payment: Payment) -> Mapping[str, str]:
         index["order_id"] = payment.order_id
     if payment.customer_id:
         index["customer_id"] = payment.customer_id
+    # The payment reconciler's work list and the people's list (o2c.engine.reconcile).
+    if payment.in_flight:
+        index["in_flight"] = "yes"
+    if payment.attention is not None:
+        index["attention"] = "yes"
+    # Inbound webhooks find a disputed payment by the gateway's id of its charge.
+    reference = _authorization_reference(payment)
+    if reference is not None:
+        index["gateway_reference"] = reference
     return index
+
+
+def _authorization_reference(payment: Payment) -> str | None:
+    """The gateway's reference of the payment's authorization or sale (its charge)."""
+    for txn in payment.transactions:
+        if txn.kind in (TransactionKind.AUTHORIZE, TransactionKind.SALE):
+            return txn.gateway_reference
+    return None
 
 
 def _receipt_index(receipt: Receipt) -> Mapping[str, str]:
@@ -87,6 +112,8 @@ def _receipt_index(receipt: Receipt) -> Mapping[str, str]:
             index["unapplied_customer"] = receipt.customer_id
     if receipt.reference:
         index["reference"] = receipt.reference
+    if receipt.tender_id:
+        index["tender_id"] = receipt.tender_id
     return index
 
 
@@ -94,6 +121,8 @@ def _shipment_index(shipment: Shipment) -> Mapping[str, str]:
     index = {"order_id": shipment.order_id, "customer_id": shipment.customer_id}
     if shipment.tracking_number:
         index["tracking_number"] = shipment.tracking_number
+    if shipment.cod_amount is not None and shipment.carrier:
+        index["cod_carrier"] = shipment.carrier
     return index
 
 
@@ -114,6 +143,21 @@ def _dispute_index(dispute: Dispute) -> Mapping[str, str]:
 
 def _decision_index(_decision: CreditDecision) -> Mapping[str, str]:
     return {}
+
+
+def _store_credit_index(account: StoreCreditAccount) -> Mapping[str, str]:
+    return {"customer_id": account.customer_id}
+
+
+def _tender_index(tender: Tender) -> Mapping[str, str]:
+    index = {"order_id": tender.order_id, "customer_id": tender.customer_id}
+    if tender.reference and tender.method.value == "bank_transfer":
+        index["reference"] = tender.reference
+    return index
+
+
+def _by_carrier(record: CodRemittance | CodCollection) -> Mapping[str, str]:
+    return {"carrier": record.carrier}
 
 
 def customers(uow: UnitOfWork) -> Repo[Customer]:
@@ -159,6 +203,35 @@ def returns_of(uow: UnitOfWork) -> Repo[ReturnAuthorization]:
 def disputes_of(uow: UnitOfWork) -> Repo[Dispute]:
     """Disputes."""
     return Repo(uow, Kind.DISPUTE.value, _dispute_index)
+
+
+def store_credits(uow: UnitOfWork) -> Repo[StoreCreditAccount]:
+    """Store-credit accounts (one per customer and currency, id ``customer/currency``)."""
+    return Repo(uow, Kind.STORE_CREDIT.value, _store_credit_index)
+
+
+def tenders_of(uow: UnitOfWork) -> Repo[Tender]:
+    """Tenders outside any gateway (store credit redeemed, bank transfers awaited)."""
+    return Repo(uow, Kind.TENDER.value, _tender_index)
+
+
+def remittances_of(uow: UnitOfWork) -> Repo[CodRemittance]:
+    """Carriers' cash-on-delivery remittances (id ``carrier/remittance_id``)."""
+    return Repo(uow, Kind.COD_REMITTANCE.value, _by_carrier)
+
+
+def cod_collections(uow: UnitOfWork) -> Repo[CodCollection]:
+    """Per COD shipment, what its carrier remitted for it (id: the shipment's)."""
+    return Repo(uow, Kind.COD_COLLECTION.value, _by_carrier)
+
+
+def order_tender_receipts(uow: UnitOfWork, order_id: str) -> list[Receipt]:
+    """Receipts paying an order's store-credit and bank-transfer tenders."""
+    return [
+        receipt
+        for tender in tenders_of(uow).find("order_id", order_id)
+        for receipt in receipts_of(uow).find("tender_id", tender.id)
+    ]
 
 
 @attrs.frozen

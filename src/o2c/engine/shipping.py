@@ -1,28 +1,26 @@
-"""Engine part: shipping (partial, through a carrier), tracking and delivery."""
+"""Engine part: shipping (partial, rate-shopped across carriers), tracking and delivery."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-import attrs
-
 from o2c import fulfilment, orders
-from o2c.engine.billing import BillingMixin
-from o2c.engine.core import Tx, derive_key
+from o2c.engine.carriers import ParcelMixin
+from o2c.engine.core import Tx
 from o2c.engine.records import customers, orders_of, shipments_of
 from o2c.engine.sales import canonical_quantities
-from o2c.errors import EngineStateError, NoCarrierRateError, StockNotReservedError
+from o2c.errors import EngineStateError
 from o2c.fulfilment import Shipment, ShipmentLine
 from o2c.lifecycles import OrderState, ShipmentState
 from o2c.money import Money
 from o2c.orders import Order
-from o2c.ports import Rate, ShipmentRequest
+from o2c.tracking import order_key
 
 __all__ = ["ShippingMixin"]
 
 
-class ShippingMixin(BillingMixin):
+class ShippingMixin(ParcelMixin):
     """Shipments, labels, tracking, delivery and cash on delivery."""
 
     def ship(
@@ -31,20 +29,29 @@ class ShippingMixin(BillingMixin):
         order_id: str,
         quantities: Mapping[str, object] | None = None,
         *,
-        carrier: str | None = None,
+        carrier: str | Sequence[str] | None = None,
         service: str | None = None,
         cod_amount: Money | None = None,
     ) -> Shipment:
         """Ship reserved stock of a confirmed order (all of it, or ``quantities`` per line).
 
-        With carriers configured, the carrier's rates are asked, the service named (or
-        the cheapest) is bought and the parcel handed over; without, the shipment goes
-        by the host's own fleet. ``cod_amount`` makes the carrier collect that cash on
-        delivery (it is applied to the order's invoices when the delivery is known).
+        With carriers configured, rates are shopped: every carrier (or the one or
+        ones named in ``carrier``) is asked, a carrier that fails to quote is skipped,
+        and the quote is chosen by the ``o2c_choose_rate`` hook or
+        ``EngineConfig.rate_rule`` (cheapest by default) among those offering
+        ``service`` (any, when None). The label is bought under a key derived from the
+        shipment, and the parcel handed over (unless ``hand_over_on_ship`` is off).
+        The choice and the promised delivery are kept on the shipment. Without
+        carriers, the shipment goes by the host's own fleet. ``cod_amount`` makes the
+        carrier collect that cash on delivery (applied to the order's invoices when
+        the delivery is known). Units sent to a fulfilment provider are not
+        shippable here.
 
         Raises:
             StockNotReservedError: a line asks for more than its reservation holds.
-            NoCarrierRateError: the carrier offers no (such) service.
+            NoCarrierQuotedError: no carrier asked offers a (such) service; names
+                the carriers that failed to quote.
+            UnknownAdapterError: a carrier named is not configured.
         """
         fields = {
             "order_id": order_id,
@@ -60,38 +67,10 @@ class ShippingMixin(BillingMixin):
                 raise EngineStateError(
                     subject=f"order {order_id}", reason=f"it is {order.state.value}, not confirmed"
                 )
-            held = {
-                r.line_id: r
-                for r in self.inventory.reservations_for(tx.uow, order.id)
-                if not r.released
-            }
-            if quantities is None:
-                wanted = {lid: r.reserved for lid, r in held.items() if r.reserved > 0}
-            else:
-                wanted = self._require_quantities(order, quantities, "to_ship")
-            if not wanted:
-                raise StockNotReservedError(
-                    subject=f"order {order_id}",
-                    reason="nothing is reserved",
-                    line_id="",
-                    requested="0",
-                    reserved="0",
-                )
-            for line_id, qty in wanted.items():
-                res = held.get(line_id)
-                reserved = res.reserved if res is not None else Decimal(0)
-                if qty > reserved:
-                    raise StockNotReservedError(
-                        subject=f"order {order_id}",
-                        reason=f"line {line_id} asks {qty}, {reserved} reserved",
-                        line_id=line_id,
-                        requested=str(qty),
-                        reserved=str(reserved),
-                    )
+            wanted = self._check_shippable(tx, order, quantities, "to_ship")
             order, ev = orders.record_shipment(order, wanted, tx.now)
             tx.emit(ev)
-            for line_id, qty in wanted.items():
-                self.inventory.consume(tx.uow, held[line_id].id, qty, tx.now)
+            self._take_stock(tx, order.id, wanted)
             shipment = self._dispatch_parcel(
                 tx, order, wanted, carrier_name=carrier, service=service, cod_amount=cod_amount
             )
@@ -107,7 +86,7 @@ class ShippingMixin(BillingMixin):
         order: Order,
         wanted: Mapping[str, Decimal],
         *,
-        carrier_name: str | None,
+        carrier_name: str | Sequence[str] | None,
         service: str | None,
         cod_amount: Money | None,
     ) -> Shipment:
@@ -130,41 +109,16 @@ class ShippingMixin(BillingMixin):
             shipment, ev = fulfilment.hand_over(shipment, tx.now)
             tx.emit(ev)
             return shipment
-        name, carrier = self.carrier(carrier_name)
-        weight = sum(
-            (
-                self.config.weights.get(ln.sku, self.config.default_weight_grams) * ln.quantity
-                for ln in lines
-            ),
-            Decimal(0),
-        )
-        request = ShipmentRequest(
-            shipment_id=shipment.id,
-            ship_to=order.shipping_address,
-            weight_grams=max(1, int(weight)),
-            cod_amount=cod_amount,
-        )
-        rates = [r for r in carrier.rates(request) if service is None or r.service == service]
-        if not rates:
-            raise NoCarrierRateError(
-                subject=f"shipment {shipment.id}",
-                reason=f"carrier {name} offers no {service or 'service'}",
-            )
-        rate: Rate = min(rates, key=lambda r: (r.amount.amount, r.transit_days))
-        label = carrier.buy_label(request, rate, derive_key(tx.key, "label"))
-        # The shipment names the carrier as the engine knows it, for tracking later.
-        label = attrs.evolve(label, carrier=name)
-        shipment, ev = fulfilment.attach_label(shipment, label, tx.now)
-        tx.emit(ev)
-        shipment, ev = fulfilment.hand_over(shipment, tx.now)
-        tx.emit(ev)
-        return shipment
+        return self._buy_label(tx, shipment, carrier_name, service)
 
     def track_shipment(self, key: str, shipment_id: str) -> Shipment:
-        """Ask the carrier for news and apply it (duplicates and stale scans are ignored).
+        """Ask the carrier for news and apply it (duplicates are ignored; the state is
+        a function of every scan seen, whatever order they came in).
 
         On delivery the order records the delivered quantities and cash the carrier
-        collected on delivery is received and applied.
+        collected on delivery is received and applied. A parcel lost or returned to
+        sender gives its quantities back to the order (reserved again) and, when
+        returned, its goods back to stock.
         """
 
         def run(tx: Tx) -> Shipment:
@@ -175,12 +129,10 @@ class ShippingMixin(BillingMixin):
                 )
             _, carrier = self.carrier(shipment.carrier)
             before = shipment.state
-            for scan in sorted(
-                carrier.track(shipment.tracking_number), key=lambda e: e.occurred_at
-            ):
+            for scan in sorted(carrier.track(shipment.tracking_number), key=order_key):
                 shipment, ev = fulfilment.apply_tracking(shipment, scan)
                 tx.emit(ev)
-            return self._after_delivery(tx, shipment, before)
+            return self._after_tracking(tx, shipment, before)
 
         return self._command("track_shipment", key, {"shipment_id": shipment_id}, run)
 
@@ -195,6 +147,18 @@ class ShippingMixin(BillingMixin):
             return self._after_delivery(tx, shipment, before)
 
         return self._command("confirm_delivery", key, {"shipment_id": shipment_id}, run)
+
+    def _after_tracking(self, tx: Tx, shipment: Shipment, before: ShipmentState) -> Shipment:
+        """What follows new tracking: a parcel newly lost or returned to sender gives
+        its goods back; a delivery is booked (:meth:`_after_delivery`)."""
+        if before is not shipment.state and shipment.state in (
+            ShipmentState.LOST,
+            ShipmentState.RETURNED_TO_SENDER,
+        ):
+            shipment = self._release_parcel(
+                tx, shipment, restock=shipment.state is ShipmentState.RETURNED_TO_SENDER
+            )
+        return self._after_delivery(tx, shipment, before)
 
     def _after_delivery(self, tx: Tx, shipment: Shipment, before: ShipmentState) -> Shipment:
         shipments_of(tx.uow).put(shipment)
