@@ -1000,6 +1000,9 @@ class EngineMachine(RuleBasedStateMachine):
         for p in payments:
             zero = Money.zero(p.currency)
             assert p.refunded <= p.captured, p.id
+            # No fault is injected here: an unknown outcome would be an engine error
+            # swallowed as "the gateway did not answer".
+            assert all(t.state is not TransactionState.UNKNOWN for t in p.transactions), p
             authorizing = [
                 t
                 for t in p.transactions

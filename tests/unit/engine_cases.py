@@ -721,8 +721,8 @@ def engine_mutating_methods() -> set[str]:
         if name.startswith("_"):
             continue
         params = list(inspect.signature(member).parameters)
-        if (len(params) > 1 and params[1] == "key") or "self._command(" in inspect.getsource(
-            member
-        ):
+        source = inspect.getsource(member)
+        runs_command = "self._command(" in source or "self._flagging_contradictions(" in source
+        if (len(params) > 1 and params[1] == "key") or runs_command:
             found.add(name)
     return found

@@ -22,6 +22,7 @@ from o2c.engine import inbound as inbound_module
 from o2c.engine.inbound import ParkedWebhook, webhook_key
 from o2c.engine.records import payments_of
 from o2c.errors import (
+    ContradictoryOutcomeError,
     DisputeAlreadyResolvedError,
     DisputeNotClosedError,
     EngineStateError,
@@ -268,6 +269,29 @@ def test_a_failed_outcome_declines_the_payment() -> None:
     failed = {**intent(key, status="requires_payment_method"), "last_payment_error": None}
     shop.send("evt_2", "payment_intent.payment_failed", failed)
     assert shop.engine.payment(payment_id) == payment
+
+
+def test_a_webhook_contradicting_a_final_answer_flags_the_payment() -> None:
+    shop = Shop()
+    payment_id, key, invoice_id = shop.sale(PENDING)
+    shop.send("evt_1", "payment_intent.succeeded", intent(key))
+    paid = shop.engine.invoice(invoice_id)
+    failed = {
+        "id": "ch_1",
+        "object": "charge",
+        "status": "failed",
+        "failure_code": "card_declined",
+        "payment_intent": "pi_1",
+        "metadata": {"o2c_idempotency_key": key},
+    }
+    with pytest.raises(ContradictoryOutcomeError):
+        shop.send("evt_2", "charge.failed", failed)
+    # Nothing booked; the payment waits for a person, named with the webhook.
+    assert shop.engine.invoice(invoice_id) == paid
+    flagged = shop.engine.payments_needing_attention()
+    assert [p.id for p in flagged] == [payment_id]
+    assert flagged[0].attention is not None
+    assert "webhook evt_2" in flagged[0].attention.detail
 
 
 def test_a_late_processing_event_changes_nothing() -> None:

@@ -43,6 +43,7 @@ from o2c.errors import (
     StorageBusyError,
     StorageUsageError,
     TransactionInFlightError,
+    UnknownAdapterError,
 )
 from o2c.events import PaymentFlagCleared, PaymentFlagged
 from o2c.lifecycles import PaymentState, TransactionState
@@ -583,6 +584,30 @@ def test_asking_before_the_first_delay_says_when() -> None:
     unknown_authorizations(w)
     with pytest.raises(NothingToDoError, match="nothing is due before 2026-03-02T09:05"):
         w.engine.reconcile_payment("early", PAYMENT)
+
+
+def test_a_payment_on_a_gateway_no_longer_configured_waits_and_the_rest_are_asked() -> None:
+    w = fault_world()
+    unknown_authorizations(w, 1)
+    payment, _ = create_payment(
+        payment_id="PAY-GONE", amount=eur("10.00"), method="card", now=START, gateway="gone"
+    )
+    payment, _, _ = payment.request(
+        transaction_id="T1", kind="sale", amount=eur("10.00"), idempotency_key="g", now=START
+    )
+    with w.storage.begin() as uow:
+        payments_of(uow).put(payment)
+        uow.commit()
+    w.clock.advance(minutes=5)
+
+    report = w.engine.reconcile_payments()
+
+    assert ids(report.resolved) == ["PAY-000001"]
+    assert [(i.payment_id, i.reason) for i in report.rescheduled] == [
+        ("PAY-GONE", UnknownAdapterError.code)
+    ]
+    assert report.next_due_at == w.clock.now()
+    assert w.engine.payment("PAY-GONE") == payment  # untouched, still in flight
 
 
 def test_a_payment_on_no_gateway_is_not_asked() -> None:

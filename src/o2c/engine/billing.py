@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from o2c import cash, invoices, orders, payments, reconciliation
 from o2c.attention import AttentionReason
 from o2c.cash import Receipt
-from o2c.engine.core import Tx, derive_key
+from o2c.engine.core import R, Tx, derive_key
 from o2c.engine.records import (
     customers,
     invoices_of,
@@ -507,20 +507,64 @@ class BillingMixin(SalesMixin):
         answered: list[tuple[str, str]] = []
 
         def run(tx: Tx) -> Payment:
-            link = tx.uow.get(Kind.GATEWAY_KEY.value, event.idempotency_key)
-            if not isinstance(link, tuple):
-                raise EngineStateError(
-                    subject=f"gateway event {event.event_id}",
-                    reason="it answers no request o2c made",
-                )
-            payment_id, txn_id, invoice_ids = link
-            payment = payments_of(tx.uow).require(payment_id)
-            answered.append((payment_id, txn_id))
-            return self._resolved(tx, payment, txn_id, event.outcome, invoice_ids)
+            return self._answer_request(
+                tx,
+                gateway,
+                event.idempotency_key,
+                event.outcome,
+                subject=f"gateway event {event.event_id}",
+                answered=answered,
+            )
 
         fields = {"gateway": gateway, "event": event}
+        return self._flagging_contradictions(
+            "handle_gateway_event",
+            key,
+            fields,
+            run,
+            answered=answered,
+            source=f"gateway {gateway} event {event.event_id}",
+        )
+
+    def _answer_request(
+        self,
+        tx: Tx,
+        gateway: str,
+        request_key: str,
+        outcome: payments.Outcome,
+        *,
+        subject: str,
+        answered: list[tuple[str, str]],
+    ) -> Payment:
+        """Record a gateway's later answer to the request o2c sent under ``request_key``
+        (one path for webhooks, events and any other late answer)."""
+        link = tx.uow.get(Kind.GATEWAY_KEY.value, request_key)
+        if not isinstance(link, tuple):
+            raise EngineStateError(subject=subject, reason="it answers no request o2c made")
+        payment_id, txn_id, invoice_ids = link
+        payment = payments_of(tx.uow).require(payment_id)
+        if payment.gateway != gateway:
+            raise EngineStateError(
+                subject=subject,
+                reason=f"payment {payment_id} runs on gateway {payment.gateway}, not {gateway}",
+            )
+        answered.append((payment_id, txn_id))
+        return self._resolved(tx, payment, txn_id, outcome, invoice_ids)
+
+    def _flagging_contradictions(
+        self,
+        operation: str,
+        key: str,
+        fields: Mapping[str, object],
+        run: Callable[[Tx], R],
+        *,
+        answered: list[tuple[str, str]],
+        source: str,
+    ) -> R:
+        """Run a command applying gateway answers; an answer contradicting a final one
+        flags its payment for a person (in a unit of work of its own) and re-raises."""
         try:
-            return self._command("handle_gateway_event", key, fields, run)
+            return self._command(operation, key, fields, run)
         except ContradictoryOutcomeError as exc:
             payment_id, txn_id = answered[-1]
             self._flag_payment(
@@ -528,7 +572,7 @@ class BillingMixin(SalesMixin):
                 payment_id,
                 reason=AttentionReason.CONTRADICTION,
                 transaction_id=txn_id,
-                detail=f"gateway {gateway} event {event.event_id}: {exc.message}",
+                detail=f"{source}: {exc.message}",
             )
             raise
 

@@ -191,12 +191,13 @@ class InboundMixin(AfterSalesMixin):
             gateway=gateway,
         )
         event = parse_stripe_event(body)
+        answered: list[tuple[str, str]] = []
 
         def run(tx: Tx) -> WebhookResult:
             if event.dispute is not None:
                 result = self._receive_dispute(tx, gateway, event, event.dispute)
             elif event.payments:
-                result = self._receive_answers(tx, gateway, event)
+                result = self._receive_answers(tx, gateway, event, answered)
             else:
                 result = self._result(tx, gateway, event, WebhookStatus.IGNORED, event.ignored)
             tx.emit(
@@ -219,7 +220,14 @@ class InboundMixin(AfterSalesMixin):
         # The signature header is not part of the call's identity: each delivery is
         # signed anew. The body is, through its digest (the event's type and object).
         fields = {"gateway": gateway, "body": event.digest}
-        return self._command("receive_webhook", webhook_key(gateway, event.event_id), fields, run)
+        return self._flagging_contradictions(
+            "receive_webhook",
+            webhook_key(gateway, event.event_id),
+            fields,
+            run,
+            answered=answered,
+            source=f"gateway {gateway} webhook {event.event_id}",
+        )
 
     @staticmethod
     def _result(
@@ -247,11 +255,13 @@ class InboundMixin(AfterSalesMixin):
 
     # -- payment outcomes ---------------------------------------------------------------
 
-    def _receive_answers(self, tx: Tx, gateway: str, event: InboundEvent) -> WebhookResult:
+    def _receive_answers(
+        self, tx: Tx, gateway: str, event: InboundEvent, answered: list[tuple[str, str]]
+    ) -> WebhookResult:
         moved: list[str] = []
         opened: list[str] = []
         for answer in event.payments:
-            payment = self._answer(tx, gateway, answer)
+            payment = self._answer(tx, gateway, answer, answered)
             moved.append(payment.id)
             opened += self._release_parked(tx, gateway, payment)
         return self._result(
@@ -263,30 +273,22 @@ class InboundMixin(AfterSalesMixin):
             released=tuple(opened),
         )
 
-    def _answer(self, tx: Tx, gateway: str, answer: PaymentAnswer) -> Payment:
+    def _answer(
+        self, tx: Tx, gateway: str, answer: PaymentAnswer, answered: list[tuple[str, str]]
+    ) -> Payment:
         """Record a gateway's answer the way :meth:`handle_gateway_event` does."""
-        unknown = EngineStateError(
-            subject=f"gateway event {answer.event_id}", reason="it answers no request o2c made"
-        )
+        subject = f"gateway event {answer.event_id}"
         key = answer.idempotency_key
         if key is None:
             named = payments_of(tx.uow).get(answer.payment_id) if answer.payment_id else None
             found = named.transactions if named is not None else ()
             txn = next((t for t in found if t.id == answer.transaction_id), None)
             if txn is None:
-                raise unknown
+                raise EngineStateError(subject=subject, reason="it answers no request o2c made")
             key = txn.idempotency_key
-        link = tx.uow.get(Kind.GATEWAY_KEY.value, key)
-        if not isinstance(link, tuple):
-            raise unknown
-        payment_id, txn_id, invoice_ids = link
-        payment = payments_of(tx.uow).require(payment_id)
-        if payment.gateway != gateway:
-            raise EngineStateError(
-                subject=f"gateway event {answer.event_id}",
-                reason=f"payment {payment_id} runs on gateway {payment.gateway}, not {gateway}",
-            )
-        return self._resolved(tx, payment, txn_id, answer.outcome, invoice_ids)
+        return self._answer_request(
+            tx, gateway, key, answer.outcome, subject=subject, answered=answered
+        )
 
     # -- disputes -------------------------------------------------------------------------
 

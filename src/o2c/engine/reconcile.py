@@ -50,6 +50,7 @@ from o2c.errors import (
     PaymentFieldError,
     PaymentNeedsAttentionError,
     StorageError,
+    UnknownAdapterError,
 )
 from o2c.payments import Failed, Outcome, Payment, PaymentTransaction, Succeeded
 from o2c.ports import Kind, PaymentGateway, UnitOfWork
@@ -186,7 +187,6 @@ class ReconcileMixin(AfterSalesMixin):
             PaymentFieldError: ``limit`` is not None or a positive int.
             StorageError: a storage failure that is not retryable (a bug), or one while
                 finding the work.
-            UnknownAdapterError: a payment names a gateway that is not configured.
         """
         limit = _check_limit(limit)
         now = self.clock.now()
@@ -206,6 +206,14 @@ class ReconcileMixin(AfterSalesMixin):
                 if not exc.retryable:
                     raise
                 log.warning("payment %s rescheduled: %s", payment_id, exc.code)
+                rescheduled += [_item(payment_id, t, due_at, exc.code) for t in due]
+                continue
+            except UnknownAdapterError as exc:
+                # A gateway taken out of the configuration: the other payments are
+                # still asked; this one waits until the gateway is configured again.
+                log.error(  # noqa: TRY400 - a configuration gap, no traceback to show
+                    "payment %s rescheduled: %s", payment_id, exc.message
+                )
                 rescheduled += [_item(payment_id, t, due_at, exc.code) for t in due]
                 continue
             if payment is None:
