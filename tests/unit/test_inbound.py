@@ -40,7 +40,7 @@ from o2c.events import WebhookProcessed
 from o2c.lifecycles import DisputeState, InvoiceState, PaymentState
 from o2c.money import Money
 from o2c.orders import OrderLine
-from o2c.payments import DeclineReason, Outcome, Pending, Succeeded
+from o2c.payments import DeclineReason, Outcome, Pending, Succeeded, Unknown
 from o2c.ports import GatewayRequest
 from o2c.webhooks import WebhookStatus, sign_payload
 
@@ -550,16 +550,39 @@ def test_a_dispute_larger_than_the_cash_held_waits_for_the_capture() -> None:
     )
     assert parked.status is WebhookStatus.PARKED
     assert parked.reason == f"payment {payment.id} holds 0.00 EUR, less than the 50.00 EUR disputed"
-    # The capture is answered later (the stub's pending token is not used: capture
-    # succeeds at once here), so the parked dispute is opened by the next event.
+    # The capture itself (answered at once here) makes the dispute fit: it opens.
     shop.engine.capture_payment("capture", payment.id)
-    assert shop.engine.parked_webhooks()[0].reason == parked.reason
+    assert shop.engine.parked_webhooks() == ()
+    opened = shop.engine.dispute("DSP-000001")
+    assert (opened.payment_id, opened.state) == (payment.id, DisputeState.NEEDS_RESPONSE)
     applied = shop.send(
         "evt_d2", "charge.dispute.updated", dispute("under_review", f"ch_{payment.id}")
     )
     assert applied.status is WebhookStatus.APPLIED
+    assert applied.dispute_id == "DSP-000001"
     assert shop.engine.dispute(applied.dispute_id).state is DisputeState.UNDER_REVIEW
+
+
+def test_a_capture_resolved_by_the_reconciler_releases_a_dispute_waiting_for_cash() -> None:
+    shop = Shop()
+    order_id = shop.order()
+    shop.engine.invoice_order("invoice", order_id, "ordered")
+    payment = shop.engine.authorize_payment("authorize", order_id, token=CARD, gateway="stripe")
+    gateway = shop.engine.gateways["stripe"]
+    answers = {"capture": Unknown()}
+    gateway.capture = lambda request: answers["capture"]  # type: ignore[attr-defined]
+    shop.engine.capture_payment("capture", payment.id)  # the gateway times out: unknown
+    parked = shop.send(
+        "evt_d1", "charge.dispute.created", dispute("needs_response", f"ch_{payment.id}")
+    )
+    assert parked.status is WebhookStatus.PARKED
+
+    shop.clock.advance(minutes=5)
+    report = shop.engine.reconcile_payments()  # status: the stub says it succeeded
+
+    assert [i.payment_id for i in report.resolved] == [payment.id]
     assert shop.engine.parked_webhooks() == ()
+    assert shop.engine.dispute("DSP-000001").payment_id == payment.id
 
 
 def test_a_capture_answered_by_webhook_releases_a_dispute_waiting_for_cash() -> None:

@@ -291,7 +291,7 @@ class Repo(Generic[T]):
 class Tx:
     """One command's working state: its unit of work, instant and events."""
 
-    __slots__ = ("events", "key", "notifications", "notifying", "now", "uow")
+    __slots__ = ("events", "key", "notifications", "notifying", "now", "released", "uow")
 
     def __init__(
         self, uow: UnitOfWork, now: datetime, key: str, *, notifying: bool = False
@@ -303,6 +303,8 @@ class Tx:
         self.notifying = notifying
         self.events: list[DomainEvent] = []
         self.notifications: list[Notification] = []
+        #: Disputes opened in this unit from webhooks parked until a payment fit them.
+        self.released: list[str] = []
 
     def emit(self, events: Sequence[DomainEvent]) -> None:
         """Record events caused by this command."""

@@ -263,7 +263,10 @@ class InboundMixin(AfterSalesMixin):
         for answer in event.payments:
             payment = self._answer(tx, gateway, answer, answered)
             moved.append(payment.id)
-            opened += self._release_parked(tx, gateway, payment)
+            # _resolved released what the answer made fit; a payment already settled
+            # may still hold disputes that waited for it to exist.
+            self._release_parked(tx, gateway, payment)
+        opened = tx.released
         return self._result(
             tx,
             gateway,
@@ -438,8 +441,25 @@ class InboundMixin(AfterSalesMixin):
             return f"payment {payment.id} holds {held}, less than the {fields.amount} disputed"
         return ""
 
+    def _resolved(
+        self,
+        tx: Tx,
+        payment: Payment,
+        txn_id: str,
+        outcome: object,
+        invoice_ids: Sequence[str],
+    ) -> Payment:
+        # Whichever way an answer arrives (the call itself, the reconciler, an event or
+        # a webhook), disputes parked because the payment held too little cash, or was
+        # not known yet, are opened as soon as it fits them.
+        payment = super()._resolved(tx, payment, txn_id, outcome, invoice_ids)
+        if payment.gateway is not None:
+            self._release_parked(tx, payment.gateway, payment)
+        return payment
+
     def _release_parked(self, tx: Tx, gateway: str, payment: Payment) -> list[str]:
-        """Open the parked disputes a payment event made fit; their dispute ids."""
+        """Open the parked disputes a payment event made fit; their dispute ids (also
+        added to ``tx.released``)."""
         found: dict[str, ParkedWebhook] = {}
         reference = _authorization_reference(payment)
         lookups = [("payment_id", payment.id)]
@@ -457,6 +477,7 @@ class InboundMixin(AfterSalesMixin):
             dispute, _, _ = self._apply_snapshots(tx, record)
             if dispute is not None:
                 opened.append(dispute.id)
+        tx.released += opened
         return opened
 
     def parked_webhooks(self, gateway: str | None = None) -> tuple[ParkedWebhook, ...]:
