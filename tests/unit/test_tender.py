@@ -288,6 +288,18 @@ def test_a_partial_capture_releases_the_rest_of_its_room(w: World) -> None:
     assert w.engine.payment(w.card(order)).amount == eur("19.00")
 
 
+def test_cash_on_delivery_counts_with_the_other_tenders(w: World) -> None:
+    order = w.order()  # 119.00
+    w.card(order, "100.00")
+    before = w.storage.snapshot()
+    with pytest.raises(TenderExceedsOrderTotalError) as refused:
+        w.engine.ship(w.key(), order.id, cod_amount=eur("19.01"))
+    assert refused.value.excess == eur("0.01")
+    assert w.storage.snapshot() == before  # nothing shipped, no label bought
+    shipment = w.engine.ship(w.key(), order.id, cod_amount=eur("19.00"))
+    assert shipment.cod_amount == eur("19.00")
+
+
 @pytest.mark.parametrize("method", ["store_credit", "bank_transfer", "cash_on_delivery", "cash"])
 def test_authorize_takes_gateway_methods_only(w: World, method: str) -> None:
     with pytest.raises(TenderMethodError) as refused:

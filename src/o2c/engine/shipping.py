@@ -10,6 +10,7 @@ from o2c.engine.carriers import ParcelMixin
 from o2c.engine.core import Tx
 from o2c.engine.records import customers, orders_of, shipments_of
 from o2c.engine.sales import canonical_quantities
+from o2c.engine.tender_book import check_tender_amount
 from o2c.errors import EngineStateError
 from o2c.fulfilment import Shipment, ShipmentLine
 from o2c.lifecycles import OrderState, ShipmentState
@@ -52,6 +53,8 @@ class ShippingMixin(ParcelMixin):
             NoCarrierQuotedError: no carrier asked offers a (such) service; names
                 the carriers that failed to quote.
             UnknownAdapterError: a carrier named is not configured.
+            TenderExceedsOrderTotalError: ``cod_amount`` with the order's other
+                tenders (cards, store credit, transfers, earlier COD) exceeds its total.
         """
         fields = {
             "order_id": order_id,
@@ -68,6 +71,10 @@ class ShippingMixin(ParcelMixin):
                     subject=f"order {order_id}", reason=f"it is {order.state.value}, not confirmed"
                 )
             wanted = self._check_shippable(tx, order, quantities, "to_ship")
+            if cod_amount is not None:
+                # Cash on delivery is one of the order's tenders: with the others it
+                # may not take more than the order's total (split tender).
+                check_tender_amount(tx.uow, order, cod_amount)
             order, ev = orders.record_shipment(order, wanted, tx.now)
             tx.emit(ev)
             self._take_stock(tx, order.id, wanted)
