@@ -49,6 +49,7 @@ __all__ = [
     "find_creditor_references",
     "format_creditor_reference",
     "is_creditor_reference",
+    "method_in",
     "open_tender",
     "plan_refund",
     "refund_rank",
@@ -198,18 +199,28 @@ def _check_amount(_instance: object, attribute: attrs.Attribute[Any], value: obj
         )
 
 
-def _recorded_method(value: object) -> PaymentMethod:
+def method_in(value: object, allowed: frozenset[PaymentMethod], why: str) -> PaymentMethod:
+    """``value`` as a payment method among ``allowed``.
+
+    Raises:
+        TenderMethodError: not a payment method, or not one of ``allowed`` (``why``).
+    """
     try:
         method = PaymentMethod(str(value))
     except ValueError:
         raise TenderMethodError(method=str(value)[:40], reason="not a payment method") from None
-    if method not in RECORDED_METHODS:
-        raise TenderMethodError(
-            method=method.value,
-            reason="a tender record is store credit or a bank transfer; gateway payments "
-            "are Payment records and cash on delivery is on the shipment",
-        )
+    if method not in allowed:
+        raise TenderMethodError(method=method.value, reason=why)
     return method
+
+
+def _recorded_method(value: object) -> PaymentMethod:
+    return method_in(
+        value,
+        RECORDED_METHODS,
+        "a tender record is store credit or a bank transfer; gateway payments "
+        "are Payment records and cash on delivery is on the shipment",
+    )
 
 
 @attrs.frozen(kw_only=True)

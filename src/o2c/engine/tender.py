@@ -88,18 +88,7 @@ class TenderMixin(CodMixin):
             StoreCreditFieldError: an empty or over-long reason.
         """
 
-        def run(tx: Tx) -> StoreCreditAccount:
-            customers(tx.uow).require(customer_id)
-            account = self._account(tx.uow, customer_id, _currency_of(amount))
-            account, ev = account.grant(
-                tx.number("SC", self.config.number_format), amount, tx.now, reason=reason
-            )
-            tx.emit(ev)
-            store_credits(tx.uow).put(account)
-            return account
-
-        fields = {"customer_id": customer_id, "amount": amount, "reason": reason}
-        return self._command("grant_store_credit", key, fields, run)
+        return self._store_credit_move("grant_store_credit", key, customer_id, amount, reason)
 
     def revoke_store_credit(
         self, key: str, customer_id: str, amount: Money, *, reason: str
@@ -111,10 +100,18 @@ class TenderMixin(CodMixin):
             NotFoundError: no such customer.
         """
 
+        return self._store_credit_move("revoke_store_credit", key, customer_id, amount, reason)
+
+    def _store_credit_move(
+        self, operation: str, key: str, customer_id: str, amount: Money, reason: str
+    ) -> StoreCreditAccount:
+        """Grant or take back store credit (the two commands differ by the move only)."""
+
         def run(tx: Tx) -> StoreCreditAccount:
             customers(tx.uow).require(customer_id)
             account = self._account(tx.uow, customer_id, _currency_of(amount))
-            account, ev = account.reverse(
+            move = account.grant if operation == "grant_store_credit" else account.reverse
+            account, ev = move(
                 tx.number("SC", self.config.number_format), amount, tx.now, reason=reason
             )
             tx.emit(ev)
@@ -122,7 +119,7 @@ class TenderMixin(CodMixin):
             return account
 
         fields = {"customer_id": customer_id, "amount": amount, "reason": reason}
-        return self._command("revoke_store_credit", key, fields, run)
+        return self._command(operation, key, fields, run)
 
     def store_credit(self, customer_id: str, currency: str | None = None) -> StoreCreditAccount:
         """A customer's store-credit account (default: in the customer's currency); an

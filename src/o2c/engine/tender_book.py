@@ -34,7 +34,6 @@ from o2c.errors import (
     InvalidAmountError,
     NothingToDoError,
     TenderExceedsOrderTotalError,
-    TenderMethodError,
 )
 from o2c.fulfilment import Shipment
 from o2c.lifecycles import (
@@ -49,7 +48,7 @@ from o2c.money import Money, money_sum
 from o2c.orders import Order
 from o2c.payments import Payment, PaymentMethod, TransactionKind
 from o2c.ports import UnitOfWork
-from o2c.tenders import GATEWAY_METHODS, RefundSource, Tender, TenderView
+from o2c.tenders import GATEWAY_METHODS, RefundSource, Tender, TenderView, method_in
 
 __all__ = [
     "OrderTender",
@@ -323,16 +322,12 @@ def check_gateway_tender(
         TenderMethodError: not a gateway method (card, wallet, direct debit, other).
         (and what :func:`check_tender_amount` raises)
     """
-    try:
-        chosen = PaymentMethod(str(method))
-    except ValueError:
-        raise TenderMethodError(method=str(method)[:40], reason="not a payment method") from None
-    if chosen not in GATEWAY_METHODS:
-        raise TenderMethodError(
-            method=chosen.value,
-            reason="not a gateway method: use pay_with_store_credit, expect_bank_transfer "
-            "or ship(cod_amount=...)",
-        )
+    method_in(
+        method,
+        GATEWAY_METHODS,
+        "not a gateway method: use pay_with_store_credit, expect_bank_transfer "
+        "or ship(cod_amount=...)",
+    )
     return check_tender_amount(uow, order, amount)
 
 
