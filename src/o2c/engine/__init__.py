@@ -17,6 +17,7 @@ from o2c.adapters.inventory import StockInventory
 from o2c.adapters.memory import MemoryStorage
 from o2c.clock import Clock
 from o2c.credit import CreditPolicy
+from o2c.engine.cashapp import CashAppMixin
 from o2c.engine.core import EngineConfig, default_terms
 from o2c.engine.inbound import InboundMixin
 from o2c.engine.logistics import LogisticsMixin
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 
-class O2C(InboundMixin, ReconcileMixin, TenderMixin, LogisticsMixin, ViewsMixin):
+class O2C(CashAppMixin, InboundMixin, ReconcileMixin, TenderMixin, LogisticsMixin, ViewsMixin):
     """The order-to-cash engine.
 
     Args:
