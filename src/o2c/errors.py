@@ -2542,3 +2542,300 @@ class CarrierUnavailableError(AdapterError):
     summary = "the carrier is unavailable"
     hint = "Retry later, or shop among the other carriers"
     carrier: str
+
+
+# --- issue 5: statements ---
+
+
+class StatementError(DomainError):
+    """A bank statement file cannot be read; nothing of it was returned or applied."""
+
+    code = "statement.error"
+    summary = "the bank statement cannot be read"
+    hint = "Nothing of the file was imported; fix or re-export it at the bank and import it again"
+
+
+class StatementFormatError(StatementError):
+    """A statement file is malformed, hostile or not of the expected format.
+
+    Every reader (camt, MT940, CSV) raises this or a subclass, always with a position.
+
+    Args:
+        message: What is wrong, in one sentence (defaults to ``reason``).
+        format: The format being read: ``"camt"``, ``"camt.053.001.08"``, ``"mt940"``,
+            ``"csv"``...
+        position: Where, for people: ``"line 12, column 5"``, ``"byte 1234"``, or an
+            element path such as ``"Stmt[1]/Ntry[3]/Amt (line 40)"``. Never empty.
+        reason: Why it was refused.
+        **fields: Further facts (each becomes an attribute).
+
+    Attributes:
+        format: The format being read.
+        position: Where the problem is.
+        reason: Why it was refused.
+    """
+
+    code = "statement.format"
+    summary = "the statement file is malformed"
+    format: str
+    position: str
+    reason: str
+
+    def __init__(
+        self,
+        message: str = "",
+        /,
+        *,
+        format: str,
+        position: str,
+        reason: str,
+        **fields: Any,
+    ) -> None:
+        super().__init__(
+            message or reason,
+            format=format,
+            position=position or "(start)",
+            reason=reason,
+            **fields,
+        )
+
+
+class StatementTooLargeError(StatementFormatError):
+    """The file is larger than the reader's limit; it was not parsed.
+
+    Attributes:
+        size: The file's size in bytes.
+        limit: The limit (the reader's ``max_bytes``).
+    """
+
+    code = "statement.too_large"
+    summary = "the statement file is too large"
+    hint = "Split the file at the bank, or pass a larger max_bytes if it is genuine"
+    size: int
+    limit: int
+
+
+class StatementEncodingError(StatementFormatError):
+    """The file's bytes are not valid in its encoding (e.g. invalid UTF-8)."""
+
+    code = "statement.encoding"
+    summary = "the statement file is not validly encoded"
+    hint = "Re-export the file from the bank; nothing of it was imported"
+
+
+class UnsafeStatementError(StatementFormatError):
+    """The file uses a feature refused for safety: a DTD, an entity, an external
+    reference or an XInclude (billion laughs, XXE). It was not read further.
+
+    Attributes:
+        feature: What was refused (``"DTD"``, ``"entity"``, ``"external reference"``...).
+    """
+
+    code = "statement.unsafe"
+    summary = "the statement file uses a forbidden XML feature"
+    hint = "Bank statements never need DTDs or entities; treat the file as hostile"
+    feature: str
+
+
+class UnsupportedStatementError(StatementFormatError):
+    """The file is well formed but is not a statement this reader supports (another
+    root element, namespace, message or version)."""
+
+    code = "statement.unsupported"
+    summary = "the file is not a supported statement"
+    hint = "Check the file type; the reader's documentation lists what it supports"
+
+
+class StatementValueError(StatementFormatError):
+    """A field of the statement is missing or holds an invalid value (an amount, a
+    date, a currency, an indicator).
+
+    Attributes:
+        field: The element or field name (``"Amt"``, ``"BookgDt"``...).
+        value: The offending text (cut for display; ``""`` when missing).
+    """
+
+    code = "statement.bad_value"
+    summary = "a statement field is missing or invalid"
+    field: str
+    value: str
+
+
+class StatementBalanceError(StatementFormatError):
+    """The statement's stated balances do not agree with its entries: opening balance
+    plus the booked entries is not the closing balance (a truncated, partial or
+    tampered file). Nothing of it was returned.
+
+    Attributes:
+        statement_id: The statement.
+        opening: The opening balance (:class:`o2c.money.Money`).
+        movements: The sum of the booked entries (Money).
+        closing: The stated closing balance (Money).
+    """
+
+    code = "statement.unbalanced"
+    summary = "the statement's balances do not reconcile with its entries"
+    hint = (
+        "Ask the bank for the complete statement; pass check_balances=False only to "
+        "inspect the file, never to import it"
+    )
+    statement_id: str
+    opening: object
+    movements: object
+    closing: object
+
+
+# --- issue 5: MT940 and CSV statements, statement import ---
+
+
+class StatementStructureError(StatementFormatError):
+    """A statement file's parts are missing, repeated or out of order (an MT940 tag
+    where it may not be, a mandatory tag missing, text outside any statement, a CSV
+    row of the wrong width).
+
+    Attributes:
+        tag: The tag or part concerned (``":62F:"``, ``"row"``...).
+    """
+
+    code = "statement.structure"
+    summary = "the statement file's structure is broken"
+    tag: str
+
+
+class DuplicateStatementLineError(StatementFormatError):
+    """Two entries of one file carry the same line id for one account, so they could
+    not be told apart when the file is imported.
+
+    Attributes:
+        line_id: The repeated id.
+    """
+
+    code = "statement.duplicate_line"
+    summary = "two statement lines have the same id"
+    hint = "Each line id must be unique per account; check the file or the column mapping"
+    line_id: str
+
+
+class CsvMappingError(ConfigurationError):
+    """A CSV column mapping cannot work (a column named twice, no amount column, an
+    unknown date format...). Nothing was read.
+
+    Attributes:
+        field: The mapping's attribute at fault.
+        reason: What is wrong with it.
+    """
+
+    code = "statement.csv_mapping"
+    summary = "the CSV column mapping is not usable"
+    hint = "Fix the CsvMapping named in the error"
+    field: str
+    reason: str
+
+
+class StatementLineConflictError(ConflictError):
+    """A statement names bank lines already imported with another amount or booking
+    date. Nothing of the statement was stored.
+
+    Attributes:
+        account: The account.
+        conflicts: One text per conflicting line: its id, the field, the stored and
+            the new value.
+    """
+
+    code = "statement.line_conflict"
+    summary = "statement lines contradict lines already imported"
+    hint = (
+        "The bank sent the same line id with other facts: ask the bank which is right; "
+        "nothing of this statement was imported"
+    )
+    account: str
+    conflicts: tuple[str, ...]
+
+
+class BankLineAlreadyReceivedError(ConflictError):
+    """The bank line was made a receipt already (each line is received once).
+
+    Attributes:
+        bank_line_id: The line.
+        receipt_id: The receipt it became.
+    """
+
+    code = "bank_line.already_received"
+    summary = "the bank line was received already"
+    hint = "Apply the existing receipt with apply_cash"
+    bank_line_id: str
+    receipt_id: str
+
+
+# --- issue 5: cash-application matching ---
+
+
+class MatchingError(DomainError):
+    """Base for problems with the input of cash application (o2c.matching)."""
+
+    code = "matching.error"
+    summary = "cash application cannot run on this input"
+
+
+class OpenItemError(MatchingError):
+    """An open item cannot be matched against: its amount or currency is unusable.
+
+    Attributes:
+        invoice_number: The item.
+        field: The offending field.
+        reason: What is wrong with it.
+    """
+
+    code = "matching.bad_open_item"
+    summary = "an open item is not usable"
+    hint = "Fix the open item named in the error; nothing was matched"
+    invoice_number: str
+    field: str
+    reason: str
+
+
+class DuplicateOpenItemError(MatchingError):
+    """Two open items carry the same invoice number, so a reference could name either.
+
+    Attributes:
+        invoice_number: The number given twice.
+    """
+
+    code = "matching.duplicate_open_item"
+    summary = "an invoice number is listed twice among the open items"
+    hint = "List each invoice once, with its whole open amount; nothing was matched"
+    invoice_number: str
+
+
+class MatchFileError(MatchingError):
+    """A cash-application CSV file (open items, payer memory, group map) is malformed.
+
+    Attributes:
+        file: Which file (``"OPEN_ITEMS.csv"``, ``"memory"``, ``"groups"``).
+        row: The 1-based line of the file (1 is the header); 0 for the file itself.
+        column: The column ("" when the whole row or file is wrong).
+        reason: What is wrong.
+    """
+
+    code = "matching.bad_file"
+    summary = "the cash-application file is malformed"
+    hint = "Fix the cell named in the error; nothing was matched or written"
+    file: str
+    row: int
+    column: str
+    reason: str
+
+
+class MatchPolicyError(ConfigurationError):
+    """A cash-application policy setting is out of range or inconsistent.
+
+    Attributes:
+        setting: The setting.
+        value: The value given.
+        reason: What is wrong.
+    """
+
+    code = "matching.bad_policy"
+    summary = "the match policy is not valid"
+    hint = "Fix the MatchPolicy setting named in the error"
+    reason: str

@@ -1447,3 +1447,43 @@ class FulfilmentReported(DomainEvent):
     report_id: str
     shipment_ids: tuple[str, ...]
     complete: bool
+
+
+# --- issue 5: statement import and bank lines ---
+
+
+@attrs.frozen(kw_only=True)
+class StatementImported(DomainEvent):
+    """A bank statement was imported: its new lines were stored, lines already stored
+    were left as they were.
+
+    Attributes:
+        statement_id: The statement.
+        new_lines: The bank lines stored (``BL-...``), in statement order.
+        known_lines: How many of its lines were stored before.
+        money_in: Sum of the new lines' money in.
+        money_out: Sum of the new lines' money out (zero or negative).
+    """
+
+    aggregate: ClassVar[str] = "bank_account"
+    statement_id: str
+    new_lines: tuple[str, ...]
+    known_lines: int
+    money_in: Money
+    money_out: Money
+
+
+@attrs.frozen(kw_only=True)
+class BankLineReceived(DomainEvent):
+    """An incoming bank line became a receipt, ready to be applied.
+
+    Attributes:
+        receipt_id: The receipt.
+        amount: The line's amount.
+        customer_id: The paying customer, if known.
+    """
+
+    aggregate: ClassVar[str] = "bank_line"
+    receipt_id: str
+    amount: Money
+    customer_id: str | None = None

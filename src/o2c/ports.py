@@ -110,6 +110,8 @@ class Kind(StrEnum):
     COD_COLLECTION = "cod_collection"
     # issue 4, inbound webhooks (o2c.engine.inbound): events parked until their payment is known
     WEBHOOK = "webhook"
+    # issue 5, statement import (o2c.engine.cashapp): bank lines, stored once per account + id
+    BANK_LINE = "bank_line"
 
 
 @attrs.frozen(kw_only=True)

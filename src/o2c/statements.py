@@ -89,6 +89,10 @@ class StatementEntry:
         end_to_end_id: End-to-end id, if any.
         details: The transactions of a batch entry (empty or one for a single one).
         bank_code: The bank's transaction code (camt ``BkTxCd``; MT940 ``NTRF``...).
+        booked: False for an entry the bank reports but has not booked (camt ``Sts``
+            ``PDNG``/``INFO``/``FUTR``); such entries are not movements of the balance
+            and are left out of :attr:`Statement.reconciles`. Readers leave them out
+            unless asked (``read_camt(..., include_pending=True)``).
     """
 
     line_id: str
@@ -103,6 +107,7 @@ class StatementEntry:
     end_to_end_id: str = ""
     details: tuple[EntryDetail, ...] = ()
     bank_code: str = ""
+    booked: bool = True
 
     @property
     def is_incoming(self) -> bool:
@@ -136,10 +141,10 @@ class Statement:
 
     @property
     def reconciles(self) -> bool | None:
-        """opening + movements == closing; None when the file states neither."""
+        """opening + booked movements == closing; None when the file states neither."""
         opening = self.balance(BalanceKind.OPENING)
         closing = self.balance(BalanceKind.CLOSING)
         if opening is None or closing is None:
             return None
-        moved = money_sum((e.amount for e in self.entries), self.currency)
+        moved = money_sum((e.amount for e in self.entries if e.booked), self.currency)
         return opening.amount + moved == closing.amount

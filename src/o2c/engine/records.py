@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from o2c.bank_lines import BankLine
 from o2c.cash import Receipt
 from o2c.credit import CreditDecision
 from o2c.customers import Customer
@@ -30,6 +31,7 @@ from o2c.tenders import Tender
 
 __all__ = [
     "OpenPosition",
+    "bank_lines_of",
     "cod_collections",
     "credit_notes",
     "customers",
@@ -160,6 +162,16 @@ def _by_carrier(record: CodRemittance | CodCollection) -> Mapping[str, str]:
     return {"carrier": record.carrier}
 
 
+def _bank_line_index(line: BankLine) -> Mapping[str, str]:
+    # ``key`` finds a line by account + bank line id (import once); ``unmatched``
+    # lists incoming lines cash application has not received yet.
+    index = {"key": line.key, "account": line.account}
+    if line.unmatched:
+        index["unmatched"] = "yes"
+        index["unmatched_account"] = line.account
+    return index
+
+
 def customers(uow: UnitOfWork) -> Repo[Customer]:
     """Customers."""
     return Repo(uow, Kind.CUSTOMER.value, _no_index)
@@ -223,6 +235,11 @@ def remittances_of(uow: UnitOfWork) -> Repo[CodRemittance]:
 def cod_collections(uow: UnitOfWork) -> Repo[CodCollection]:
     """Per COD shipment, what its carrier remitted for it (id: the shipment's)."""
     return Repo(uow, Kind.COD_COLLECTION.value, _by_carrier)
+
+
+def bank_lines_of(uow: UnitOfWork) -> Repo[BankLine]:
+    """Bank lines imported from statements (issue 5, o2c.engine.cashapp)."""
+    return Repo(uow, Kind.BANK_LINE.value, _bank_line_index)
 
 
 def order_tender_receipts(uow: UnitOfWork, order_id: str) -> list[Receipt]:
