@@ -74,12 +74,15 @@ class Allocation:
         amount: Cash taken from the line for it.
         discount: Early-payment discount granted on it (not cash).
         written_off: A small difference written off (a bank fee), not cash.
+        deduction: What the payer deducted, with a reason in the remittance (not cash;
+            it stays open on the invoice and is for a dispute).
     """
 
     invoice_number: str
     amount: Money
     discount: Money | None = None
     written_off: Money | None = None
+    deduction: Money | None = None
 
 
 @attrs.frozen
@@ -91,8 +94,11 @@ class Proposal:
         confidence: 0..1.
         signals: The evidence, strongest first.
         unapplied: What stays on account (an overpayment), if anything.
-        kind: ``"one_to_one"``, ``"one_to_many"``, ``"partial"``, ``"overpayment"``,
-            ``"short"`` ...
+        kind: ``"one_to_one"``, ``"one_to_many"``, ``"partial"`` (the rest stays open),
+            ``"overpayment"`` (the rest stays unapplied) or ``"deduction"`` (a short
+            payment the remittance explains: the rest is for a dispute).
+        cautions: Why this proposal must not be applied without a person, if anything
+            (a possible typo, an uncorroborated reference ...).
     """
 
     allocations: tuple[Allocation, ...]
@@ -100,6 +106,7 @@ class Proposal:
     signals: tuple[Signal, ...]
     unapplied: Money | None = None
     kind: str = "one_to_one"
+    cautions: tuple[str, ...] = ()
 
     @property
     def reason(self) -> str:
