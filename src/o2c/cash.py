@@ -49,7 +49,7 @@ from o2c.events import (
     ReceiptTenderLinked,
     UnappliedCashRefunded,
 )
-from o2c.money import Money, money_sum
+from o2c.money import Money, money_sum, require_amount
 from o2c.payments import PaymentMethod, check_free_text
 
 __all__ = [
@@ -127,24 +127,12 @@ def _aware(value: object, field: str) -> datetime:
     return value
 
 
-def _money(value: object, field: str, *, positive: bool = True) -> Money:
-    if not isinstance(value, Money):
-        raise InvalidAmountError(value=value, reason=f"{field} must be Money")
-    if positive and not value.is_positive():
-        raise InvalidAmountError(value=value, reason=f"{field} must be positive")
-    if not value.is_rounded():
-        raise InvalidAmountError(
-            value=value, reason=f"{field} must be whole {value.currency} minor units"
-        )
-    return value
-
-
 def _check_positive(_instance: object, attribute: attrs.Attribute[Any], value: Money) -> None:
-    _money(value, attribute.name)
+    require_amount(value, attribute.name)
 
 
 def _check_nonzero(_instance: object, attribute: attrs.Attribute[Any], value: Money) -> None:
-    _money(value, attribute.name, positive=False)
+    require_amount(value, attribute.name, allow="any")
     if value.is_zero():
         raise InvalidAmountError(value=value, reason=f"{attribute.name} must not be zero")
 
@@ -407,8 +395,10 @@ class Receipt:
     def _allocate_one(
         self, invoice_id: str, amount: Money, invoice_open: Money, now: datetime, ref: str
     ) -> tuple[Receipt, Events]:
-        amount = self._same_currency(_money(amount, "amount"))
-        invoice_open = self._same_currency(_money(invoice_open, "invoice_open", positive=False))
+        amount = self._same_currency(require_amount(amount, "amount"))
+        invoice_open = self._same_currency(
+            require_amount(invoice_open, "invoice_open", allow="any")
+        )
         if invoice_open.is_negative():
             raise InvalidAmountError(value=invoice_open, reason="invoice_open must not be negative")
         if amount > self.unapplied:
@@ -463,7 +453,7 @@ class Receipt:
         now = _aware(now, "now")
         _id(invoice_id, "invoice_id")
         _text(ref, "ref", MAX_REFERENCE_LENGTH, allow_empty=True)
-        amount = self._same_currency(_money(amount, "amount"))
+        amount = self._same_currency(require_amount(amount, "amount"))
         applied = self.applied_to(invoice_id)
         if amount > applied:
             raise UnallocationExceedsAppliedError(
@@ -508,7 +498,7 @@ class Receipt:
         """
         now = _aware(now, "now")
         _text(reference, "reference", MAX_REFERENCE_LENGTH, allow_empty=True)
-        amount = self._same_currency(_money(amount, "amount"))
+        amount = self._same_currency(require_amount(amount, "amount"))
         if amount > self.unapplied:
             raise InsufficientUnappliedCashError(
                 f"cannot refund {amount}: {self.unapplied} unapplied",

@@ -45,6 +45,7 @@ __all__ = [
     "minor_units",
     "money_sum",
     "parse_amount",
+    "require_amount",
     "to_decimal",
 ]
 
@@ -467,6 +468,26 @@ class Money:
 
     def __repr__(self) -> str:
         return f"Money('{self.amount}', '{self.currency}')"
+
+
+def require_amount(value: object, field: str, *, allow: str = "positive") -> Money:
+    """``value`` if it is Money in whole minor units of its currency and of the sign
+    ``allow`` names: ``"positive"`` (above zero), ``"non_negative"`` or ``"any"``.
+
+    Raises:
+        InvalidAmountError: not Money, the wrong sign, or a fraction of a minor unit.
+    """
+    if not isinstance(value, Money):
+        raise InvalidAmountError(value=value, reason=f"{field} must be Money")
+    if (allow == "positive" and not value.is_positive()) or (
+        allow == "non_negative" and value.is_negative()
+    ):
+        raise InvalidAmountError(value=value, reason=f"{field} must be positive")
+    if not value.is_rounded():
+        raise InvalidAmountError(
+            value=value, reason=f"{field} must be whole {value.currency} minor units"
+        )
+    return value
 
 
 def money_sum(items: Iterable[Money], currency: str) -> Money:

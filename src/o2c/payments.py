@@ -75,7 +75,7 @@ from o2c.lifecycles import (
     TransactionEvent,
     TransactionState,
 )
-from o2c.money import Money, money_sum
+from o2c.money import Money, money_sum, require_amount
 
 __all__ = [
     "DEFAULT_RECONCILIATION_SCHEDULE",
@@ -394,14 +394,7 @@ def _to_reason(value: str) -> DeclineReason:
 
 
 def _positive_money(_instance: object, attribute: attrs.Attribute[Any], value: Money) -> None:
-    if not isinstance(value, Money):
-        raise InvalidAmountError(value=value, reason=f"{attribute.name} must be Money")
-    if not value.is_positive():
-        raise InvalidAmountError(value=value, reason=f"{attribute.name} must be positive")
-    if not value.is_rounded():
-        raise InvalidAmountError(
-            value=value, reason=f"{attribute.name} must be whole {value.currency} minor units"
-        )
+    require_amount(value, attribute.name)
 
 
 def _aware(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:

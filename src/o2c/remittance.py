@@ -28,14 +28,14 @@ from typing import Final, TypeAlias
 import attrs
 
 from o2c._evolve import evolved
-from o2c.errors import CurrencyMismatchError, InvalidAmountError, RemittanceFieldError
+from o2c.errors import CurrencyMismatchError, RemittanceFieldError
 from o2c.events import (
     CarrierFeeBooked,
     CodDiscrepancyFound,
     CodRemittanceRecorded,
     DomainEvent,
 )
-from o2c.money import Money, money_sum
+from o2c.money import Money, money_sum, require_amount
 from o2c.payments import check_free_text, redact_card_numbers
 
 __all__ = [
@@ -216,15 +216,7 @@ def _text(value: object, field: str) -> str:
 
 
 def _amount(value: object, field: str, *, zero_ok: bool = False) -> Money:
-    if not isinstance(value, Money):
-        raise InvalidAmountError(value=value, reason=f"{field} must be Money")
-    if value.is_negative() or (value.is_zero() and not zero_ok):
-        raise InvalidAmountError(value=value, reason=f"{field} must be positive")
-    if not value.is_rounded():
-        raise InvalidAmountError(
-            value=value, reason=f"{field} must be whole {value.currency} minor units"
-        )
-    return value
+    return require_amount(value, field, allow="non_negative" if zero_ok else "positive")
 
 
 def _items(items: object) -> list[tuple[str, Money]]:

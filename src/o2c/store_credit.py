@@ -36,11 +36,10 @@ from o2c._evolve import evolved
 from o2c.errors import (
     CurrencyMismatchError,
     InsufficientStoreCreditError,
-    InvalidAmountError,
     StoreCreditFieldError,
 )
 from o2c.events import DomainEvent, StoreCreditGranted, StoreCreditRedeemed, StoreCreditReversed
-from o2c.money import Money, money_sum
+from o2c.money import Money, money_sum, require_amount
 from o2c.payments import check_free_text
 
 __all__ = [
@@ -103,18 +102,6 @@ def _aware(value: object, field: str) -> datetime:
     return value
 
 
-def _positive(value: object, field: str) -> Money:
-    if not isinstance(value, Money):
-        raise InvalidAmountError(value=value, reason=f"{field} must be Money")
-    if not value.is_positive():
-        raise InvalidAmountError(value=value, reason=f"{field} must be positive")
-    if not value.is_rounded():
-        raise InvalidAmountError(
-            value=value, reason=f"{field} must be whole {value.currency} minor units"
-        )
-    return value
-
-
 def _check_id(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     _id(value, attribute.name)
 
@@ -128,7 +115,7 @@ def _check_aware(_instance: object, attribute: attrs.Attribute[Any], value: obje
 
 
 def _check_positive(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    _positive(value, attribute.name)
+    require_amount(value, attribute.name)
 
 
 def _movement(value: str) -> Movement:

@@ -20,6 +20,7 @@ from o2c.money import (
     minor_units,
     money_sum,
     parse_amount,
+    require_amount,
     to_decimal,
 )
 
@@ -319,3 +320,25 @@ def test_errors_pickle_with_their_fields() -> None:
     assert isinstance(clone, AmountParseError)
     assert clone.position == 1
     assert str(clone) == str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "allow", "ok"),
+    [
+        (Money("1.00", "EUR"), "positive", True),
+        (Money("0.00", "EUR"), "positive", False),
+        (Money("0.00", "EUR"), "non_negative", True),
+        (Money("-1.00", "EUR"), "non_negative", False),
+        (Money("-1.00", "EUR"), "any", True),
+        (Money("1.005", "EUR"), "any", False),
+        ("1.00", "any", False),
+    ],
+)
+def test_require_amount_checks_type_sign_and_minor_units(
+    value: object, allow: str, ok: bool
+) -> None:
+    if ok:
+        assert require_amount(value, "amount", allow=allow) is value
+    else:
+        with pytest.raises(InvalidAmountError, match="amount must be"):
+            require_amount(value, "amount", allow=allow)
